@@ -1,0 +1,118 @@
+"""The `grade` command: known problems become one clear line and an exit code.
+
+Exit status: 0 every check passed, 1 some check failed, 2 nothing could be graded.
+"""
+from __future__ import annotations
+
+import argparse
+import secrets
+import sys
+from pathlib import Path
+from typing import Sequence
+
+from .errors import GraderBug, UsageError
+
+EXIT_PASSED, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+SUBCOMMANDS = ("batch", "doctor", "data", "init-ci", "bundle")
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that reports errors as one line (and exit status 2)."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        raise UsageError(message)
+
+
+def file_parser() -> argparse.ArgumentParser:
+    p = _Parser(prog="grade", description="Grade one exercise submission (.py or .ipynb).",
+                epilog=f"Other commands: {', '.join(SUBCOMMANDS)} (grade COMMAND --help).")
+    p.add_argument("file", help="the submission: exerciseN.py or exerciseN.ipynb")
+    add_common(p)
+    p.add_argument("--json", metavar="OUT", type=Path, help="also write Gradescope's results.json to OUT")
+    return p
+
+
+def add_common(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--seed", type=int, help="seed for every input (default: random, printed in the report)")
+    p.add_argument("--device", choices=("cpu", "cuda", "auto"), default="auto",
+                   help="where the student's code runs (auto: CUDA when available)")
+    p.add_argument("--timeout", type=float, help="seconds for the whole submission (default 60, 300 for exercise 6)")
+    p.add_argument("--templates", metavar="DIR", help="a folder of Jinja templates that override the built-in ones")
+
+
+def resolve_device(name: str) -> str:
+    """`cpu`, `cuda` or `auto` -> the device to use (CUDA must really be there)."""
+    if name == "cpu":
+        return "cpu"
+    import torch
+
+    available = torch.cuda.is_available()
+    if name == "cuda" and not available:
+        raise UsageError("--device cuda was asked for, but no CUDA device is available")
+    return "cuda" if available else "cpu"
+
+
+def check_options(args: argparse.Namespace) -> None:
+    if args.timeout is not None and not (0 < args.timeout <= 24 * 3600):
+        raise UsageError("--timeout must be a positive number of seconds")
+    if args.seed is not None and not (0 <= args.seed < 2**63):
+        raise UsageError("--seed must be a non-negative integer")
+
+
+def grade_file(argv: Sequence[str]) -> int:
+    """`grade FILE`: grade, print the report, write the requested files."""
+    args = file_parser().parse_args(argv)
+    json_out: Path | None = args.json
+    try:
+        check_options(args)
+        from . import load, sandbox
+
+        submission = load.read_submission(args.file)
+        sandbox.warm_up()  # the forkserver imports torch while we do the same below
+        from . import judge, report
+
+        options = judge.Options(seed=args.seed if args.seed is not None else secrets.randbelow(2**31),
+                                device=resolve_device(args.device), timeout=args.timeout)
+        try:
+            result = judge.grade(submission, options)
+        except LookupError as exc:
+            raise UsageError(str(exc)) from None
+    except UsageError as exc:
+        if json_out is not None:
+            _write_failure_json(json_out, str(exc))
+        raise
+    report.print_terminal(result, folder=args.templates)
+    if json_out is not None:
+        from . import gradescope
+
+        gradescope.write(json_out, gradescope.results(result))
+    return EXIT_PASSED if result.passed else EXIT_FAILED
+
+
+def _write_failure_json(path: Path, reason: str) -> None:
+    from . import gradescope
+
+    try:
+        gradescope.write(path, gradescope.failure_results(f"Could not grade: {reason}"))
+    except OSError:
+        pass
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of `grade` and `python -m grader`."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    try:
+        if argv and argv[0] in SUBCOMMANDS:
+            from . import commands
+
+            return commands.run(argv[0], argv[1:])
+        return grade_file(argv)
+    except UsageError as exc:
+        print(f"grade: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except GraderBug as exc:
+        print(f"grade: internal error (not your fault): {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("grade: interrupted", file=sys.stderr)
+        return 130

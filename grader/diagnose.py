@@ -1,0 +1,74 @@
+"""Diagnoses of the usual ML slips, in a TA's words, from got-versus-expected data."""
+from __future__ import annotations
+
+from typing import Mapping
+
+import numpy as np
+
+KNOWN_FACTORS: tuple[tuple[float, str], ...] = (
+    (2.0, "your result is 2× the expected one: did you drop the 1/2?"),
+    (0.5, "your result is half the expected one: is there an extra 1/2 (or a missing factor 2)?"),
+    (-1.0, "your result has the wrong sign"),
+)
+
+
+def constant_ratio(got: np.ndarray, expected: np.ndarray, rtol: float = 1e-3) -> float | None:
+    """The c with got ≈ c · expected everywhere (None if there is no such constant)."""
+    g = got.astype(np.float64).ravel()
+    e = expected.astype(np.float64).ravel()
+    mask = np.abs(e) > 1e-6 * max(1.0, float(np.abs(e).max(initial=0.0)))
+    if mask.sum() == 0 or not np.all(np.isfinite(g)):
+        return None
+    ratios = g[mask] / e[mask]
+    c = float(np.median(ratios))
+    if not np.isfinite(c) or abs(c) < 1e-12:
+        return None
+    if np.allclose(g, c * e, rtol=rtol, atol=1e-6 * max(1.0, float(np.abs(g).max(initial=0.0)))):
+        return c
+    return None
+
+
+def factor_message(c: float, factors: Mapping[str, float]) -> str:
+    """Explain a constant ratio c, naming the factor it matches when it can."""
+    for value, message in KNOWN_FACTORS:
+        if abs(c - value) <= 1e-3 * abs(value):
+            return message
+    for name, n in factors.items():
+        if n not in (0, 1) and abs(c - n) <= 1e-3 * n:
+            return f"your result is {_num(n)}× the expected one ({name} = {_num(n)}): a sum where a mean belongs, or a missing 1/{name}?"
+        if n not in (0, 1) and abs(c - 1 / n) <= 1e-3 / n:
+            return f"your result is 1/{_num(n)} of the expected one ({name} = {_num(n)}): divided by {name} once too often?"
+        if n not in (0, 1) and abs(c - 2 * n) <= 2e-3 * n:
+            return f"your result is {_num(2 * n)}× the expected one: a sum instead of a mean over {name}, and no 1/2?"
+    return f"your result is the expected one times {c:.4g}: a constant factor is off"
+
+
+def _num(n: float) -> str:
+    return str(int(n)) if float(n).is_integer() else f"{n:g}"
+
+
+def shape_diagnosis(got_shape: tuple[int, ...], expected_shape: tuple[int, ...]) -> str:
+    """Name the broadcasting and transposition slips behind a wrong shape."""
+    if len(expected_shape) in (1, 2) and len(got_shape) == 2:
+        n = expected_shape[0]
+        if got_shape == (n, n) and n > 1 and (len(expected_shape) == 1 or expected_shape[1] == 1):
+            return (f"shape ({n}, {n}) instead of {tuple(expected_shape)}: a vector of shape ({n},) was broadcast "
+                    f"against one of shape ({n}, 1) into ({n}, {n}); reshape it first (e.g. y.reshape(y_hat.shape))")
+    if tuple(reversed(got_shape)) == tuple(expected_shape) and len(got_shape) == 2:
+        return "the shape is the transpose of the expected one: are the operands or the result transposed?"
+    if int(np.prod(got_shape)) == int(np.prod(expected_shape)):
+        return f"the right number of values in the wrong shape: reshape to {tuple(expected_shape)}"
+    if got_shape == () and expected_shape:
+        return "a single number instead of one value per element: the result must not be reduced (no sum or mean)"
+    return ""
+
+
+def value_diagnosis(got: np.ndarray, expected: np.ndarray, factors: Mapping[str, float]) -> str:
+    """Explain wrong values of the right shape: constant factors, transposition."""
+    c = constant_ratio(got, expected)
+    if c is not None:
+        return factor_message(c, factors)
+    if got.ndim == 2 and got.shape[0] == got.shape[1] and got.shape[0] > 1:
+        if np.allclose(got, expected.T, rtol=1e-4, atol=1e-6):
+            return "your result is the transpose of the expected one"
+    return ""

@@ -1,0 +1,197 @@
+"""The judge: inputs from a seed, the reference's answers, the worker's answers, verdicts.
+
+It never imports the submission. It scores only from answers it has validated.
+"""
+from __future__ import annotations
+
+import importlib
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from . import probes, sandbox, wire
+from .errors import GraderBug
+from .jobs import Task
+from .load import Submission
+from .result import CheckResult, Failure, Frame, GradeResult, StudentError
+from .spec import Case, Check, Exercise, load_exercise
+
+NOT_IMPLEMENTED_HINT = "replace `raise NotImplementedError` with your code"
+
+
+@dataclass(frozen=True)
+class Options:
+    """How to grade: the seed, where the student's code runs, and the time limit."""
+
+    seed: int
+    device: str = "cpu"
+    timeout: float | None = None
+
+
+@dataclass(frozen=True)
+class Planned:
+    """A check with its cases and the task that runs each case."""
+
+    check: Check
+    cases: tuple[Case, ...]
+    tasks: tuple[Task, ...]
+
+
+def plan(exercise: Exercise, seed: int) -> list[Planned]:
+    """Make every check's inputs from the seed; number the tasks."""
+    planned, next_id = [], 0
+    for check in exercise.checks:
+        cases = tuple(check.cases(check.rng(seed)))
+        tasks = []
+        for case in cases:
+            tasks.append(Task(next_id, check.function, check.probe, case.arrays, case.params))
+            next_id += 1
+        planned.append(Planned(check, cases, tuple(tasks)))
+    return planned
+
+
+def reference_answers(exercise: Exercise, planned: list[Planned]) -> dict[int, wire.Message]:
+    """Run the reference through the same probes, on the CPU, in the judge."""
+    ns = vars(importlib.import_module(exercise.reference))
+    env = probes.ProbeEnv("cpu")
+    answers = {}
+    for p in planned:
+        for task in p.tasks:
+            try:
+                answer = probes.get(task.probe)(ns, task.function, task.arrays, task.params, env)
+            except Exception as exc:
+                raise GraderBug(f"the reference failed on `{p.check.test_name}`: {exc!r}") from exc
+            answers[task.id] = wire.decode(wire.encode({"type": "answer", "info": answer.info}, answer.arrays))
+    return answers
+
+
+def grade(submission: Submission, options: Options) -> GradeResult:
+    """Grade one submission end to end."""
+    t0 = time.monotonic()
+    exercise = load_exercise(submission.exercise)
+    planned = plan(exercise, options.seed)
+    expected = reference_answers(exercise, planned)
+    tasks = [t for p in planned for t in p.tasks]
+    timeout = options.timeout or exercise.timeout
+    run = sandbox.run(submission.units, tasks, timeout=timeout, device=options.device, seed=options.seed,
+                      weights=exercise.weights, stop_on_unit_error=not submission.notebook)
+    load_failure = submission_failure(run, timeout)
+    checks = [decide(p, expected, run, timeout) for p in planned]
+    if load_failure is not None:
+        checks.insert(0, CheckResult("submission", _short(load_failure), 0.0, 0.0, load_failure))
+    return GradeResult(
+        exercise=exercise.number,
+        submission=submission.name,
+        seed=options.seed,
+        device=options.device,
+        checks=tuple(checks),
+        submission_error=load_failure,
+        isolation=run.layers,
+        output=run.output,
+        seconds=time.monotonic() - t0,
+        extras={"cell_errors": _cell_errors(run) if submission.notebook else []},
+    )
+
+
+def _short(failure: Failure) -> str:
+    return failure.summary.split(":")[0]
+
+
+def submission_failure(run: sandbox.RunOutcome, timeout: float) -> Failure | None:
+    """A failure for the submission as a whole (.py import failed, timed out, crashed)."""
+    if run.load_problem:
+        hint = ("top-level code runs when the grader loads your file: move slow work into functions"
+                if "timed out" in run.load_problem else "")
+        return Failure(run.load_problem, hint=hint)
+    if not run.load_errors or any(o.problem != "load" for o in run.outcomes.values()):
+        return None
+    error = parse_error(run.load_errors[0].get("error"))
+    if error.type in ("SyntaxError", "IndentationError", "TabError"):
+        return Failure(f"syntax error: {error.message} ({error.where})", error=error,
+                       hint="fix the syntax error; the grader cannot run a file that does not parse")
+    if error.type == "SystemExit":
+        return Failure("exited while loading: your file called sys.exit() or exit() at top level", error=error,
+                       hint="remove sys.exit()/exit() calls outside functions")
+    if error.type in ("ImportError", "ModuleNotFoundError"):
+        return Failure(f"failed to import: {error.message}", error=error,
+                       hint="use only numpy, torch and the standard library")
+    return Failure(f"failed to import: loading your file raised {error.type}: {error.message}", error=error,
+                   hint="code outside functions runs when the file is loaded; make sure it runs cleanly")
+
+
+def _cell_errors(run: sandbox.RunOutcome) -> list[dict[str, Any]]:
+    return [{"cell": str(e.get("unit", ""))[:100], "error": parse_error(e.get("error"))} for e in run.load_errors]
+
+
+def parse_error(raw: Any) -> StudentError:
+    """A StudentError from the worker's untrusted JSON, type-checked and truncated."""
+    if not isinstance(raw, dict):
+        return StudentError("Error", "no details")
+    frames = []
+    for f in raw.get("frames") or []:
+        if isinstance(f, dict) and isinstance(f.get("line"), int):
+            frames.append(Frame(str(f.get("file", ""))[:200], f["line"], str(f.get("function", ""))[:100],
+                                str(f.get("code", ""))[:200]))
+    return StudentError(str(raw.get("type", "Error"))[:80], str(raw.get("message", ""))[:2000], tuple(frames[-8:]))
+
+
+def decide(p: Planned, expected: dict[int, wire.Message], run: sandbox.RunOutcome, timeout: float) -> CheckResult:
+    """All cases must pass; the first failing case is the one reported."""
+    check = p.check
+    for case, task in zip(p.cases, p.tasks):
+        failure = case_failure(check, case, expected[task.id], run.outcomes.get(task.id), timeout)
+        if failure is not None:
+            failure = _with_defaults(failure, case, check)
+            return CheckResult(check.function, check.name, 0.0, check.points, failure, check.hidden)
+    return CheckResult(check.function, check.name, check.points, check.points, None, check.hidden)
+
+
+def _with_defaults(failure: Failure, case: Case, check: Check) -> Failure:
+    from dataclasses import replace
+
+    return replace(failure, case=failure.case or case.label, hint=failure.hint or check.hint)
+
+
+def case_failure(check: Check, case: Case, expected: wire.Message, outcome: sandbox.TaskOutcome | None,
+                 timeout: float) -> Failure | None:
+    """Why this case failed, from the outcome of its task (None: it passed)."""
+    fn = check.function
+    if outcome is None:
+        return Failure("no answer was received")
+    if outcome.message is None:
+        return _problem_failure(fn, outcome, timeout)
+    header = outcome.message.header
+    if header.get("type") == "error":
+        return _error_failure(fn, header)
+    if header.get("type") != "answer" or not isinstance(header.get("info"), dict):
+        return Failure("the answer could not be read")
+    return check.verdict(case, expected, outcome.message)
+
+
+def _problem_failure(fn: str, outcome: sandbox.TaskOutcome, timeout: float) -> Failure:
+    if outcome.problem == "load":
+        return Failure(f"not graded: {outcome.detail}")
+    if outcome.problem == "timeout":
+        return Failure(f"`{fn}` did not finish in time (the whole file has {timeout:g} s)",
+                       hint="look for an infinite loop or work that grows too fast with the input")
+    if outcome.problem == "skipped":
+        return Failure(f"not run: {outcome.detail}")
+    if outcome.problem == "crash":
+        return Failure(f"`{fn}` crashed the process running it: {outcome.detail}",
+                       hint="do not call os._exit(), and check for out-of-memory work")
+    return Failure(f"the answer from `{fn}` could not be read: {outcome.detail}")
+
+
+def _error_failure(fn: str, header: dict[str, Any]) -> Failure:
+    kind = header.get("kind")
+    if kind == "missing":
+        return Failure(str(header.get("message", f"`{fn}` is missing"))[:300],
+                       hint=f"define `{fn}` with exactly this name, at the top level of your file")
+    if kind == "signature":
+        return Failure(str(header.get("message", ""))[:500], hint="keep the parameters the exercise asks for")
+    if kind == "raised":
+        error = parse_error(header.get("error"))
+        if error.type == "NotImplementedError":
+            return Failure(f"`{fn}` is not implemented yet", hint=NOT_IMPLEMENTED_HINT, error=error)
+        return Failure(f"`{fn}` raised {error.type}: {error.message}", error=error)
+    return Failure(f"`{fn}` gave an answer that could not be used ({str(header.get('message', kind))[:200]})")

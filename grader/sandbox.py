@@ -1,0 +1,256 @@
+"""Judge side of the process boundary: start warm workers, enforce deadlines, collect answers.
+
+Workers are forked from a forkserver that has imported numpy, torch and the worker code
+and has done nothing else. Deadlines are enforced from here with SIGKILL. A task that hangs
+costs its function's remaining checks; a worker that dies costs its current task; the rest
+run in a fresh worker.
+"""
+from __future__ import annotations
+
+import multiprocessing as mp
+import os
+import shutil
+import signal
+import tempfile
+import time
+from dataclasses import dataclass, field
+from multiprocessing.connection import wait
+from pathlib import Path
+from typing import Any
+
+from . import wire
+from .jobs import Limits, Task, Unit, WorkerJob
+
+PRELOAD = ["grader.worker"]
+MAX_RESTARTS = 8
+OUTPUT_CAP = 16 * 1024
+_CONTEXT: Any = None
+
+
+def context() -> Any:
+    """The multiprocessing context for workers: a preloaded forkserver where possible."""
+    global _CONTEXT
+    if _CONTEXT is None:
+        if "forkserver" in mp.get_all_start_methods():
+            _CONTEXT = mp.get_context("forkserver")
+            _CONTEXT.set_forkserver_preload(PRELOAD)
+        else:  # Windows (and any platform without fork): a fresh interpreter per worker
+            _CONTEXT = mp.get_context("spawn")
+    return _CONTEXT
+
+
+def warm_up() -> None:
+    """Start the forkserver now, so its imports overlap with the judge's own work."""
+    ctx = context()
+    if ctx.get_start_method() == "forkserver":
+        from multiprocessing import forkserver
+
+        forkserver.ensure_running()
+
+
+@dataclass(frozen=True)
+class TaskOutcome:
+    """What became of one task: a validated message, or why there is none."""
+
+    message: wire.Message | None = None
+    problem: str = ""  # "timeout", "crash", "protocol", "skipped", "load"
+    detail: str = ""
+
+
+@dataclass(frozen=True)
+class RunOutcome:
+    """Everything the judge learns from running one submission's tasks."""
+
+    outcomes: dict[int, TaskOutcome]
+    load_errors: tuple[dict[str, Any], ...] = ()
+    load_problem: str = ""
+    output: str = ""
+    layers: tuple[str, ...] = ()
+    seconds: float = 0.0
+
+
+@dataclass
+class _Worker:
+    process: Any
+    conn: Any
+    started: float = field(default_factory=time.monotonic)
+
+    def receive(self, deadline: float) -> tuple[wire.Message | None, str, str]:
+        """Wait for the next message until `deadline`: (message, problem, detail)."""
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            return None, "timeout", ""
+        ready = wait([self.conn, self.process.sentinel], timeout=remaining)
+        if self.conn in ready or (ready and self.conn.poll(0)):
+            try:
+                data = self.conn.recv_bytes(wire.MAX_MESSAGE_BYTES)
+            except EOFError:
+                return None, "crash", self._death()
+            except OSError as exc:
+                return None, "protocol", f"unreadable answer ({exc.__class__.__name__})"
+            try:
+                return wire.decode(data), "", ""
+            except wire.WireError as exc:
+                return None, "protocol", str(exc)
+        if ready:
+            return None, "crash", self._death()
+        return None, "timeout", ""
+
+    def _death(self) -> str:
+        self.process.join(1)
+        code = self.process.exitcode
+        if code is None:
+            return "the worker stopped answering"
+        if code < 0:
+            try:
+                return f"the process was killed by {signal.Signals(-code).name}"
+            except ValueError:
+                return f"the process was killed by signal {-code}"
+        return f"the process exited with status {code}"
+
+    def kill(self) -> None:
+        pid = self.process.pid
+        if pid is not None and hasattr(os, "killpg"):
+            try:
+                os.killpg(pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
+        try:
+            self.process.kill()
+        except Exception:  # already gone
+            pass
+        self.process.join(5)
+        self.conn.close()
+
+
+def _start(units: tuple[Unit, ...], tasks: list[Task], box: str, log: str, device: str, seed: int,
+           limits: Limits, stop_on_unit_error: bool) -> _Worker:
+    from . import worker
+
+    ctx = context()
+    recv, send = ctx.Pipe(duplex=False)
+    job = WorkerJob(units, tuple(tasks), box, log, device, seed, limits, True, stop_on_unit_error)
+    proc = ctx.Process(target=worker.main, args=(job, send), daemon=True)
+    proc.start()
+    send.close()
+    return _Worker(proc, recv)
+
+
+class _Deadlines:
+    """Splits the time left between the functions still to run, by weight."""
+
+    def __init__(self, end: float, order: list[str], weights: dict[str, float]) -> None:
+        self.end, self.order, self.weights, self.fixed = end, order, weights, {}
+
+    def of(self, function: str) -> float:
+        if function not in self.fixed:
+            now = time.monotonic()
+            rest = self.order[self.order.index(function):]
+            share = self.weights.get(function, 1.0) / sum(self.weights.get(f, 1.0) for f in rest)
+            self.fixed[function] = now + max(0.0, self.end - now) * share
+        return self.fixed[function]
+
+
+def run(units: tuple[Unit, ...], tasks: list[Task], *, timeout: float, device: str, seed: int,
+        weights: dict[str, float] | None = None, limits: Limits | None = None,
+        stop_on_unit_error: bool = True) -> RunOutcome:
+    """Run every task against the submission; never raises for anything the student did."""
+    t0 = time.monotonic()
+    limits = limits or Limits(cpu_seconds=int(timeout) + 5)
+    order = list(dict.fromkeys(t.function for t in tasks))
+    deadlines = _Deadlines(t0 + timeout, order, weights or {})
+    outcomes: dict[int, TaskOutcome] = {}
+    pending = list(tasks)
+    work = Path(tempfile.mkdtemp(prefix="grader-"))
+    box, log = work / "box", work / "output.log"
+    box.mkdir()
+    load_errors: tuple[dict[str, Any], ...] = ()
+    load_problem, layers, restarts, first = "", (), 0, True
+    try:
+        while pending:
+            worker = _start(units, pending, str(box), str(log), device, seed, limits, stop_on_unit_error)
+            load_deadline = t0 + timeout if first else deadlines.of(pending[0].function)
+            msg, problem, detail = worker.receive(load_deadline)
+            if msg is None or msg.header.get("type") != "loaded":
+                worker.kill()
+                if first:
+                    load_problem = _load_problem(problem, detail, timeout)
+                    for t in pending:
+                        outcomes[t.id] = TaskOutcome(problem="load", detail=load_problem)
+                    break
+                _fail_current(pending, outcomes, problem or "protocol", detail)
+                continue
+            if first:
+                load_errors = tuple(msg.header.get("errors") or ())[:50]
+                layers = tuple(str(x) for x in msg.header.get("layers") or ())[:20]
+                first = False
+                if load_errors and stop_on_unit_error:
+                    worker.kill()
+                    for t in pending:
+                        outcomes[t.id] = TaskOutcome(problem="load", detail="the file failed to load")
+                    break
+            problem = _drain(worker, pending, outcomes, deadlines)
+            worker.kill()
+            if problem:
+                restarts += 1
+                if restarts > MAX_RESTARTS:
+                    for t in pending:
+                        outcomes[t.id] = TaskOutcome(problem="skipped", detail="too many crashed workers")
+                    break
+        return RunOutcome(outcomes, load_errors, load_problem, _read_output(log), layers, time.monotonic() - t0)
+    finally:
+        _remove(work)
+
+
+def _drain(worker: _Worker, pending: list[Task], outcomes: dict[int, TaskOutcome], deadlines: _Deadlines) -> str:
+    """Collect answers in order until done or a task fails; return the failure kind."""
+    while pending:
+        task = pending[0]
+        msg, problem, detail = worker.receive(deadlines.of(task.function))
+        if msg is not None and msg.header.get("task") != task.id:
+            problem, detail = "protocol", "an answer arrived out of order"
+        if problem:
+            _fail_current(pending, outcomes, problem, detail)
+            return problem
+        outcomes[task.id] = TaskOutcome(message=msg)
+        pending.pop(0)
+    return ""
+
+
+def _fail_current(pending: list[Task], outcomes: dict[int, TaskOutcome], problem: str, detail: str) -> None:
+    """Charge a failure to the first pending task; a timeout also skips its function's rest."""
+    task = pending.pop(0)
+    outcomes[task.id] = TaskOutcome(problem=problem, detail=detail)
+    if problem == "timeout":
+        for other in [t for t in pending if t.function == task.function]:
+            outcomes[other.id] = TaskOutcome(problem="skipped", detail=f"`{task.function}` timed out earlier")
+            pending.remove(other)
+
+
+def _load_problem(problem: str, detail: str, timeout: float) -> str:
+    if problem == "timeout":
+        return f"timed out after {timeout:g} s while loading"
+    if problem == "crash":
+        return f"crashed while loading: {detail}"
+    return f"did not load ({detail or 'no answer'})"
+
+
+def _read_output(log: Path) -> str:
+    try:
+        with open(log, "rb") as fh:
+            data = fh.read(OUTPUT_CAP + 1)
+    except OSError:
+        return ""
+    text = data[:OUTPUT_CAP].decode("utf-8", "replace")
+    return text + ("\n[... output truncated]" if len(data) > OUTPUT_CAP else "")
+
+
+def _remove(path: Path) -> None:
+    def onerror(func: Any, p: str, _exc: Any) -> None:
+        try:
+            os.chmod(p, 0o700)
+            func(p)
+        except OSError:
+            pass
+
+    shutil.rmtree(path, onerror=onerror)

@@ -1,0 +1,170 @@
+"""Building blocks for check verdicts: validate the answer's form, then compare values.
+
+Each builder returns a `Verdict`: ``(case, expected, got) -> Failure | None``. The
+expected answer comes from the reference run through the same probe in the judge.
+"""
+from __future__ import annotations
+
+from typing import Any, Callable
+
+import numpy as np
+
+from . import compare, diagnose
+from .result import Failure
+from .spec import Case, Verdict
+from .wire import Message, finite_number
+
+KIND_WORDS = {
+    "tensor": "a torch.Tensor",
+    "ndarray": "a numpy array",
+    "float": "a Python float",
+    "int": "a Python int",
+    "bool": "a Python bool",
+    "none": "None",
+    "tuple": "a tuple",
+    "list": "a list",
+}
+
+
+def kind_words(info: dict[str, Any] | None) -> str:
+    """`a torch.Tensor`, `a numpy array`, `None`, `a MyThing` ..."""
+    if not isinstance(info, dict):
+        return "nothing"
+    kind = str(info.get("kind", "?"))
+    if kind == "object":
+        return f"a {info.get('type', 'object')}"
+    return KIND_WORDS.get(kind, f"a {kind}")
+
+
+def describe_form(info: dict[str, Any]) -> str:
+    """`a torch.Tensor of shape (5, 1), float32` for messages."""
+    words = kind_words(info)
+    if info.get("kind") in ("tensor", "ndarray"):
+        words += f" of shape {tuple(info.get('shape', ()))}, {info.get('dtype')}"
+    return words
+
+
+def _info(msg: Message, key: str) -> dict[str, Any] | None:
+    if "." in key and key not in msg.header.get("info", {}):
+        return _nested(msg.header.get("info", {}), key)
+    value = msg.header.get("info", {}).get(key)
+    return value if isinstance(value, dict) else None
+
+
+def _nested(info: dict[str, Any], key: str) -> dict[str, Any] | None:
+    head, *rest = key.split(".")
+    node: Any = info.get(head)
+    for part in rest:
+        items = node.get("items") if isinstance(node, dict) else None
+        if not isinstance(items, list) or not part.isdigit() or int(part) >= len(items):
+            return None
+        node = items[int(part)]
+    return node if isinstance(node, dict) else None
+
+
+def value(key: str = "out", *, what: str = "the result", kind: str | None = None, rtol: float | None = None,
+          atol: float | None = None, check_dtype: bool = True, check_device: bool = False,
+          factors: Callable[[Case], dict[str, float]] | None = None) -> Verdict:
+    """The answer at `key` has the expected kind, dtype and shape, is finite and close."""
+
+    def verdict(case: Case, expected: Message, got: Message) -> Failure | None:
+        exp_info, got_info = _info(expected, key), _info(got, key)
+        if exp_info is None:
+            raise AssertionError(f"reference gave no answer for {key}")
+        if got_info is None:
+            return Failure(f"{what} is missing")
+        form = _form_failure(what, exp_info, got_info, kind, check_dtype, check_device, case)
+        if form:
+            return form
+        if exp_info.get("kind") in ("float", "int", "numpy scalar"):
+            return _scalar_failure(what, exp_info, got_info, rtol, atol)
+        g, e = got.arrays.get(key), expected.arrays.get(key)
+        if e is None:
+            return None
+        if g is None or g.shape != e.shape:
+            return Failure(f"{what} carried no readable values")
+        return close_arrays(g, e, what, rtol, atol, factors(case) if factors else case.context.get("factors", {}))
+
+    return verdict
+
+
+def _form_failure(what: str, exp: dict[str, Any], got: dict[str, Any], kind: str | None, check_dtype: bool,
+                  check_device: bool, case: Case) -> Failure | None:
+    want_kind = kind or exp.get("kind")
+    got_kind = got.get("kind")
+    numbers = ("float", "int", "numpy scalar")
+    if got_kind != want_kind and not (want_kind in numbers and got_kind in numbers):
+        return Failure(f"{what} is {kind_words(got)}, expected {kind_words(exp)}")
+    if want_kind not in ("tensor", "ndarray"):
+        return None
+    if check_dtype and got.get("dtype") != exp.get("dtype"):
+        return Failure(f"{what} has dtype {got.get('dtype')}, expected {exp.get('dtype')}",
+                       hint="keep the input's dtype: avoid mixing in float64 values or integer arithmetic")
+    if check_device and got.get("device") != case.params.get("device", got.get("device")):
+        return Failure(f"{what} is on {got.get('device')}, expected {case.params.get('device')}")
+    got_shape, exp_shape = tuple(got.get("shape", ())), tuple(exp.get("shape", ()))
+    if got_shape != exp_shape:
+        return Failure(f"{what} has shape {got_shape}, expected {exp_shape}",
+                       diagnosis=diagnose.shape_diagnosis(got_shape, exp_shape))
+    return None
+
+
+def _scalar_failure(what: str, exp: dict[str, Any], got: dict[str, Any], rtol: float | None,
+                    atol: float | None) -> Failure | None:
+    e, g = exp.get("value"), got.get("value")
+    if not finite_number(g):
+        return Failure(f"{what} is {g!r}, not a finite number")
+    r, a = compare.tolerance("float64", rtol if rtol is not None else 1e-6, atol if atol is not None else 1e-8)
+    if abs(g - e) > a + r * abs(e):
+        return Failure(f"{what} is {g:.6g}, expected {e:.6g}")
+    return None
+
+
+def close_arrays(got: np.ndarray, expected: np.ndarray, what: str, rtol: float | None = None,
+                 atol: float | None = None, factors: dict[str, float] | None = None) -> Failure | None:
+    """Compare two arrays of one shape with the expected dtype's tolerances."""
+    r, a = compare.tolerance(str(expected.dtype), rtol, atol)
+    if got.dtype.kind == "f" and not np.isfinite(got).all() and np.isfinite(expected).all():
+        bad = compare.nonfinite_positions(got)
+        return Failure(f"{what} contains NaN or Inf at {', '.join(bad)}",
+                       mismatch=compare.mismatch(got, expected, r, a),
+                       hint="look for a division by zero, a log of 0, or values that overflow")
+    found = compare.mismatch(got, expected, r, a)
+    if found is None:
+        return None
+    return Failure(f"{what} differs from the expected values in {found.mismatched} of {found.total} elements",
+                   mismatch=found, diagnosis=diagnose.value_diagnosis(got, expected, factors or {}))
+
+
+def unchanged(*names: str, what: str = "") -> Verdict:
+    """The named inputs hold the same values after the call (no in-place mutation)."""
+
+    def verdict(case: Case, expected: Message, got: Message) -> Failure | None:
+        specs = {s["name"]: s for s in case.params.get("args", []) if "array" in s}
+        specs |= {k: s | {"name": k} for k, s in case.params.get("kwargs", {}).items() if "array" in s}
+        for name in names or tuple(specs):
+            before = case.arrays[specs[name]["array"]]
+            after = got.arrays.get(f"after.{name}")
+            if after is None or after.shape != before.shape:
+                return Failure(f"could not read `{name}` back after the call")
+            if not np.array_equal(after, before, equal_nan=True):
+                n = int((after != before).sum())
+                return Failure(f"{what or 'the function'} changed its input `{name}` in place ({n} elements)",
+                               diagnosis="in place instead of a copy: compute into a new array/tensor "
+                                         "and leave the caller's inputs alone")
+        return None
+
+    return verdict
+
+
+def all_of(*verdicts: Verdict) -> Verdict:
+    """The first failure among `verdicts`, in order."""
+
+    def verdict(case: Case, expected: Message, got: Message) -> Failure | None:
+        for v in verdicts:
+            failure = v(case, expected, got)
+            if failure is not None:
+                return failure
+        return None
+
+    return verdict

@@ -1,0 +1,109 @@
+"""The process boundary: messages of JSON plus an uncompressed npz, never pickle.
+
+A message is ``MAGIC | len(header) (4 bytes, big-endian) | header JSON | npz bytes``.
+The judge decodes with hard caps and accepts only plain ndarrays of numeric dtypes.
+"""
+from __future__ import annotations
+
+import io
+import json
+import math
+import struct
+import zipfile
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+MAGIC = b"GRD1"
+MAX_MESSAGE_BYTES = 64 * 1024 * 1024
+MAX_HEADER_BYTES = 1024 * 1024
+MAX_ARRAYS = 64
+MAX_ARRAY_ELEMENTS = 4_000_000
+MAX_NDIM = 8
+ALLOWED_KINDS = frozenset("biuf")  # bool, signed, unsigned, floating
+
+
+class WireError(ValueError):
+    """A message that is malformed, oversized or of a forbidden type."""
+
+
+@dataclass(frozen=True)
+class Message:
+    """A decoded message: JSON header plus validated plain arrays."""
+
+    header: dict[str, Any]
+    arrays: dict[str, np.ndarray] = field(default_factory=dict)
+
+
+def encode(header: dict[str, Any], arrays: dict[str, np.ndarray] | None = None) -> bytes:
+    """Serialise a header and numeric arrays (worker side)."""
+    head = json.dumps(header, allow_nan=True, default=_json_default).encode()
+    buf = io.BytesIO()
+    if arrays:
+        np.savez(buf, **{k: np.ascontiguousarray(v) for k, v in arrays.items()})
+    return MAGIC + struct.pack(">I", len(head)) + head + buf.getvalue()
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, (np.integer,)):
+        return int(value)
+    if isinstance(value, (np.floating,)):
+        return float(value)
+    if isinstance(value, np.bool_):
+        return bool(value)
+    return repr(value)[:200]
+
+
+def decode(data: bytes) -> Message:
+    """Parse and validate a message (judge side); raise WireError on anything odd."""
+    if type(data) is not bytes:
+        raise WireError("message is not bytes")
+    if len(data) > MAX_MESSAGE_BYTES:
+        raise WireError(f"message of {len(data)} bytes exceeds the cap")
+    if len(data) < 8 or data[:4] != MAGIC:
+        raise WireError("bad message magic")
+    (head_len,) = struct.unpack(">I", data[4:8])
+    if head_len > MAX_HEADER_BYTES or 8 + head_len > len(data):
+        raise WireError("bad header length")
+    try:
+        header = json.loads(data[8 : 8 + head_len].decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
+        raise WireError(f"header is not JSON: {exc.__class__.__name__}") from None
+    if not isinstance(header, dict):
+        raise WireError("header is not a JSON object")
+    payload = data[8 + head_len :]
+    arrays = read_npz(payload) if payload else {}
+    return Message(header, arrays)
+
+
+def read_npz(payload: bytes) -> dict[str, np.ndarray]:
+    """Read an npz without pickle, checking sizes before anything is inflated."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(payload)) as zf:
+            infos = zf.infolist()
+            if len(infos) > MAX_ARRAYS:
+                raise WireError("too many arrays")
+            if sum(i.file_size for i in infos) > MAX_MESSAGE_BYTES:
+                raise WireError("arrays too large once unpacked")
+        with np.load(io.BytesIO(payload), allow_pickle=False) as npz:
+            return {name: _checked(name, npz[name]) for name in npz.files}
+    except WireError:
+        raise
+    except Exception as exc:  # zipfile, numpy format and value errors alike
+        raise WireError(f"unreadable npz ({exc.__class__.__name__}: {str(exc)[:100]})") from None
+
+
+def _checked(name: str, arr: Any) -> np.ndarray:
+    if type(arr) is not np.ndarray:
+        raise WireError(f"{name}: not a plain ndarray")
+    if arr.dtype.kind not in ALLOWED_KINDS or arr.dtype.byteorder not in "=|<":
+        raise WireError(f"{name}: forbidden dtype {arr.dtype}")
+    if arr.ndim > MAX_NDIM or arr.size > MAX_ARRAY_ELEMENTS:
+        raise WireError(f"{name}: array too large {arr.shape}")
+    return arr
+
+
+def finite_number(value: Any) -> bool:
+    """True for a JSON number (not bool) that is finite."""
+    return type(value) in (int, float) and math.isfinite(value)

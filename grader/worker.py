@@ -1,0 +1,112 @@
+"""The worker: runs in a forked, confined process; loads the submission, runs the tasks.
+
+Imported (with numpy and torch) by the warm forkserver parent, which does nothing else.
+Everything it sends back goes through `wire.encode`: JSON facts and numeric arrays.
+"""
+from __future__ import annotations
+
+import linecache
+import os
+import random
+import sys
+import traceback
+import types
+from multiprocessing.connection import Connection
+from typing import Any
+
+import numpy as np
+import torch
+
+from . import confine, probes, wire
+from .jobs import Task, Unit, WorkerJob
+
+MAX_TEXT = 2000
+
+
+def student_error(exc: BaseException, filenames: set[str]) -> dict[str, Any]:
+    """An exception as JSON, keeping only frames from the student's own files."""
+    try:
+        message = str(exc)
+    except Exception:  # a hostile __str__
+        message = "<unprintable message>"
+    frames = [
+        {"file": f.filename, "line": f.lineno or 0, "function": f.name, "code": (f.line or "")[:200]}
+        for f in traceback.extract_tb(exc.__traceback__)
+        if f.filename in filenames
+    ]
+    if isinstance(exc, SyntaxError) and exc.filename in filenames:
+        frames.append({"file": exc.filename, "line": exc.lineno or 0, "function": "<module>",
+                       "code": (exc.text or "").rstrip()[:200]})
+        message = exc.msg
+    return {"type": type(exc).__name__[:80], "message": message[:MAX_TEXT], "frames": frames[-8:]}
+
+
+def compile_unit(unit: Unit) -> types.CodeType:
+    """Compile a unit under its display name, with its lines known to linecache."""
+    source = unit.source
+    if unit.kind == "ipython":
+        from .ipython_cells import transform_cell
+
+        source = transform_cell(source)
+    linecache.cache[unit.filename] = (len(source), None, source.splitlines(True), unit.filename)
+    return compile(source, unit.filename, "exec", dont_inherit=True)
+
+
+def load(units: tuple[Unit, ...], stop_on_error: bool) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """Run the submission's units in a fresh module namespace; collect their errors."""
+    module = types.ModuleType("submission")
+    module.__file__ = units[0].filename if units else "submission.py"
+    sys.modules["submission"] = module
+    ns = module.__dict__
+    names = {u.filename for u in units}
+    errors = []
+    for unit in units:
+        try:
+            exec(compile_unit(unit), ns)
+        except BaseException as exc:  # noqa: BLE001 - SystemExit and KeyboardInterrupt too
+            errors.append({"unit": unit.filename, "error": student_error(exc, names)})
+            if stop_on_error:
+                break
+    return ns, errors
+
+
+def run_task(ns: dict[str, Any], task: Task, env: probes.ProbeEnv, names: set[str]) -> bytes:
+    """Run one probe; turn what happened into a message."""
+    head: dict[str, Any] = {"type": "answer", "task": task.id}
+    try:
+        answer = probes.get(task.probe)(ns, task.function, task.arrays, task.params, env)
+    except probes.MissingFunction as exc:
+        return wire.encode({"type": "error", "task": task.id, "kind": "missing", "message": str(exc)})
+    except probes.SignatureMismatch as exc:
+        return wire.encode({"type": "error", "task": task.id, "kind": "signature", "message": str(exc)[:MAX_TEXT]})
+    except BaseException as exc:  # noqa: BLE001 - the student's code raised
+        return wire.encode({"type": "error", "task": task.id, "kind": "raised", "error": student_error(exc, names)})
+    head["info"] = answer.info
+    try:
+        data = wire.encode(head, answer.arrays)
+    except Exception as exc:  # unencodable facts
+        return wire.encode({"type": "error", "task": task.id, "kind": "unencodable", "message": repr(exc)[:200]})
+    if len(data) > wire.MAX_MESSAGE_BYTES:
+        return wire.encode({"type": "error", "task": task.id, "kind": "oversized",
+                            "message": f"the answer is {len(data)} bytes"})
+    return data
+
+
+def main(job: WorkerJob, conn: Connection) -> None:
+    """Entry point in the forked worker. Never returns: ends with os._exit."""
+    try:
+        layers = confine.enter(job.box, job.log, job.limits) if job.isolate else []
+        torch.set_num_threads(job.limits.threads)
+        random.seed(job.seed)
+        np.random.seed(job.seed % 2**32)
+        torch.manual_seed(job.seed)
+        ns, errors = load(job.units, job.stop_on_unit_error)
+        names = {u.filename for u in job.units}
+        conn.send_bytes(wire.encode({"type": "loaded", "errors": errors, "layers": layers}))
+        env = probes.ProbeEnv(device=job.device)
+        for task in job.tasks:
+            conn.send_bytes(run_task(ns, task, env, names))
+        sys.stdout.flush()
+        sys.stderr.flush()
+    finally:
+        os._exit(0)
