@@ -40,18 +40,6 @@ def add_common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--templates", metavar="DIR", help="a folder of Jinja templates that override the built-in ones")
 
 
-def resolve_device(name: str) -> str:
-    """`cpu`, `cuda` or `auto` -> the device to use (CUDA must really be there)."""
-    if name == "cpu":
-        return "cpu"
-    import torch
-
-    available = torch.cuda.is_available()
-    if name == "cuda" and not available:
-        raise UsageError("--device cuda was asked for, but no CUDA device is available")
-    return "cuda" if available else "cpu"
-
-
 def check_options(args: argparse.Namespace) -> None:
     if args.timeout is not None and not (0 < args.timeout <= 24 * 3600):
         raise UsageError("--timeout must be a positive number of seconds")
@@ -65,14 +53,15 @@ def grade_file(argv: Sequence[str]) -> int:
     json_out: Path | None = args.json
     try:
         check_options(args)
-        from . import load, sandbox
+        from . import sandbox
+
+        sandbox.warm_up()  # the warm parent imports torch while we read, plan and wait
+        from . import judge, load, report
 
         submission = load.read_submission(args.file)
-        sandbox.warm_up()  # the forkserver imports torch while we do the same below
-        from . import judge, report
 
         options = judge.Options(seed=args.seed if args.seed is not None else secrets.randbelow(2**31),
-                                device=resolve_device(args.device), timeout=args.timeout)
+                                device=args.device, timeout=args.timeout)
         try:
             result = judge.grade(submission, options)
         except LookupError as exc:

@@ -4,14 +4,13 @@ It never imports the submission. It scores only from answers it has validated.
 """
 from __future__ import annotations
 
-import importlib
 import time
 from dataclasses import dataclass
 from typing import Any
 
-from . import probes, sandbox, wire
-from .errors import GraderBug
+from . import sandbox, wire
 from .jobs import Task
+from .errors import UsageError
 from .load import Submission
 from .result import CheckResult, Failure, Frame, GradeResult, StudentError
 from .spec import Case, Check, Exercise, load_exercise
@@ -24,7 +23,7 @@ class Options:
     """How to grade: the seed, where the student's code runs, and the time limit."""
 
     seed: int
-    device: str = "cpu"
+    device: str = "auto"
     timeout: float | None = None
 
 
@@ -50,31 +49,19 @@ def plan(exercise: Exercise, seed: int) -> list[Planned]:
     return planned
 
 
-def reference_answers(exercise: Exercise, planned: list[Planned]) -> dict[int, wire.Message]:
-    """Run the reference through the same probes, on the CPU, in the judge."""
-    ns = vars(importlib.import_module(exercise.reference))
-    env = probes.ProbeEnv("cpu")
-    answers = {}
-    for p in planned:
-        for task in p.tasks:
-            try:
-                answer = probes.get(task.probe)(ns, task.function, task.arrays, task.params, env)
-            except Exception as exc:
-                raise GraderBug(f"the reference failed on `{p.check.test_name}`: {exc!r}") from exc
-            answers[task.id] = wire.decode(wire.encode({"type": "answer", "info": answer.info}, answer.arrays))
-    return answers
-
-
 def grade(submission: Submission, options: Options) -> GradeResult:
     """Grade one submission end to end."""
     t0 = time.monotonic()
     exercise = load_exercise(submission.exercise)
     planned = plan(exercise, options.seed)
-    expected = reference_answers(exercise, planned)
     tasks = [t for p in planned for t in p.tasks]
     timeout = options.timeout or exercise.timeout
-    run = sandbox.run(submission.units, tasks, timeout=timeout, device=options.device, seed=options.seed,
+    reference = sandbox.start_reference(exercise.reference, tasks)
+    cuda = sandbox.reference_ready(reference)
+    device = resolve_device(options.device, cuda)
+    run = sandbox.run(submission.units, tasks, timeout=timeout, device=device, seed=options.seed,
                       weights=exercise.weights, stop_on_unit_error=not submission.notebook)
+    expected = sandbox.collect_reference(reference, tasks, timeout=max(120.0, 2 * timeout))
     load_failure = submission_failure(run, timeout)
     checks = [decide(p, expected, run, timeout) for p in planned]
     if load_failure is not None:
@@ -83,7 +70,7 @@ def grade(submission: Submission, options: Options) -> GradeResult:
         exercise=exercise.number,
         submission=submission.name,
         seed=options.seed,
-        device=options.device,
+        device=device,
         checks=tuple(checks),
         submission_error=load_failure,
         isolation=run.layers,
@@ -91,6 +78,15 @@ def grade(submission: Submission, options: Options) -> GradeResult:
         seconds=time.monotonic() - t0,
         extras={"cell_errors": _cell_errors(run) if submission.notebook else []},
     )
+
+
+def resolve_device(wanted: str, cuda: bool) -> str:
+    """`cpu`, `cuda` or `auto` -> the device the student's code runs on."""
+    if wanted == "cuda" and not cuda:
+        raise UsageError("--device cuda was asked for, but no CUDA device is available")
+    if wanted == "auto":
+        return "cuda" if cuda else "cpu"
+    return wanted
 
 
 def _short(failure: Failure) -> str:

@@ -11,17 +11,22 @@ import multiprocessing as mp
 import os
 import shutil
 import signal
+import sys
 import tempfile
+import threading
 import time
+import types
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from multiprocessing.connection import wait
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 from . import wire
+from .errors import GraderBug
 from .jobs import Limits, Task, Unit, WorkerJob
 
-PRELOAD = ["grader.worker"]
+PRELOAD = ["grader.worker", "grader.refworker"]
 MAX_RESTARTS = 8
 OUTPUT_CAP = 16 * 1024
 _CONTEXT: Any = None
@@ -39,13 +44,34 @@ def context() -> Any:
     return _CONTEXT
 
 
+_MAIN_LOCK = threading.Lock()
+
+
+@contextmanager
+def bare_main() -> Iterator[None]:
+    """Hide the judge's `__main__` while starting processes.
+
+    multiprocessing would otherwise re-run the judge's main script (or pytest's) in each
+    worker before the target: slow, and not code a worker should run.
+    """
+    with _MAIN_LOCK:
+        saved = sys.modules.get("__main__")
+        sys.modules["__main__"] = types.ModuleType("__main__")
+        try:
+            yield
+        finally:
+            if saved is not None:
+                sys.modules["__main__"] = saved
+
+
 def warm_up() -> None:
     """Start the forkserver now, so its imports overlap with the judge's own work."""
     ctx = context()
     if ctx.get_start_method() == "forkserver":
         from multiprocessing import forkserver
 
-        forkserver.ensure_running()
+        with bare_main():
+            forkserver.ensure_running()
 
 
 @dataclass(frozen=True)
@@ -123,15 +149,55 @@ class _Worker:
         self.conn.close()
 
 
+def start_reference(module: str, tasks: list[Task]) -> _Worker:
+    """Fork the trusted reference worker (it runs while the student's worker does)."""
+    from . import entry
+
+    ctx = context()
+    recv, send = ctx.Pipe(duplex=False)
+    proc = ctx.Process(target=entry.reference, args=(module, tuple(tasks), send), daemon=True)
+    with bare_main():
+        proc.start()
+    send.close()
+    return _Worker(proc, recv)
+
+
+def reference_ready(worker: _Worker, timeout: float = 120.0) -> bool:
+    """Wait for the reference worker's first message; True when CUDA is available."""
+    msg, problem, detail = worker.receive(time.monotonic() + timeout)
+    if msg is None or msg.header.get("type") != "ready":
+        worker.kill()
+        raise GraderBug(f"the reference worker did not start ({problem} {detail})".strip())
+    return bool(msg.header.get("cuda"))
+
+
+def collect_reference(worker: _Worker, tasks: list[Task], timeout: float) -> dict[int, wire.Message]:
+    """The reference's answer to every task; any failure is the grader's bug."""
+    answers: dict[int, wire.Message] = {}
+    deadline = time.monotonic() + timeout
+    try:
+        for task in tasks:
+            msg, problem, detail = worker.receive(deadline)
+            if msg is None:
+                raise GraderBug(f"the reference worker failed on `{task.function}` ({problem} {detail})".strip())
+            if msg.header.get("type") != "answer" or msg.header.get("task") != task.id:
+                raise GraderBug(f"the reference failed on `{task.function}`:\n{msg.header.get('trace', '')}")
+            answers[task.id] = msg
+    finally:
+        worker.kill()
+    return answers
+
+
 def _start(units: tuple[Unit, ...], tasks: list[Task], box: str, log: str, device: str, seed: int,
            limits: Limits, stop_on_unit_error: bool) -> _Worker:
-    from . import worker
+    from . import entry
 
     ctx = context()
     recv, send = ctx.Pipe(duplex=False)
     job = WorkerJob(units, tuple(tasks), box, log, device, seed, limits, True, stop_on_unit_error)
-    proc = ctx.Process(target=worker.main, args=(job, send), daemon=True)
-    proc.start()
+    proc = ctx.Process(target=entry.student, args=(job, send), daemon=True)
+    with bare_main():
+        proc.start()
     send.close()
     return _Worker(proc, recv)
 

@@ -1,0 +1,101 @@
+"""Generate the exercise notebooks from their percent-format .py stubs.
+
+The .py stubs in exercises/ are the single source; each exercises/exerciseN.ipynb is
+generated from exercises/exerciseN.py so the two cannot drift apart.
+
+    python tools/build_notebooks.py           # (re)write every notebook
+    python tools/build_notebooks.py --check   # exit 1 if a committed notebook is stale
+
+Output is deterministic: nbformat 4.5, no outputs, no execution counts, cell ids numbered
+in order, a python3 kernelspec, and no jupytext metadata, so regenerating from an unchanged
+.py is byte-identical. Importable: build(py_path) returns the notebook node.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import jupytext
+import nbformat
+
+ROOT = Path(__file__).resolve().parent.parent
+EXERCISES = ROOT / "exercises"
+STUBS = [EXERCISES / f"exercise{n}.py" for n in range(1, 7)]
+
+KERNELSPEC = {"display_name": "Python 3", "language": "python", "name": "python3"}
+LANGUAGE_INFO = {"name": "python"}
+CELL_METADATA_KEYS = ("tags",)  # everything else (jupytext's lines_to_next_cell...) is dropped
+
+
+def build(py_path: str | Path) -> nbformat.NotebookNode:
+    """The nbformat 4 notebook generated from the percent-format script at py_path."""
+    py_path = Path(py_path)
+    text = py_path.read_text(encoding="utf-8")
+    parsed = jupytext.reads(text, fmt="py:percent")
+    nb = nbformat.v4.new_notebook()
+    nb.nbformat, nb.nbformat_minor = 4, 5
+    nb.metadata = nbformat.from_dict({"kernelspec": KERNELSPEC, "language_info": LANGUAGE_INFO})
+    stem = py_path.stem
+    for index, cell in enumerate(parsed.cells, start=1):
+        metadata = {key: cell.metadata[key] for key in CELL_METADATA_KEYS if key in cell.metadata}
+        source = cell.source
+        if cell.cell_type == "code":
+            new = nbformat.v4.new_code_cell(source=source, metadata=metadata)
+        elif cell.cell_type == "markdown":
+            new = nbformat.v4.new_markdown_cell(source=source, metadata=metadata)
+        elif cell.cell_type == "raw":
+            new = nbformat.v4.new_raw_cell(source=source, metadata=metadata)
+        else:  # pragma: no cover - jupytext only makes the three kinds above
+            raise ValueError(f"{py_path}: unexpected cell type {cell.cell_type!r}")
+        new["id"] = f"{stem}-{index:02d}"  # deterministic instead of nbformat's random ids
+        nb.cells.append(new)
+    nbformat.validate(nb)
+    return nb
+
+
+def render(nb: nbformat.NotebookNode) -> str:
+    """The notebook's file text: nbformat's JSON layout, with a final newline."""
+    text = nbformat.writes(nb, version=4)
+    return text if text.endswith("\n") else text + "\n"
+
+
+def notebook_path(py_path: str | Path) -> Path:
+    return Path(py_path).with_suffix(".ipynb")
+
+
+def stale(py_path: str | Path) -> bool:
+    """True when the committed notebook is missing or differs from a fresh build."""
+    target = notebook_path(py_path)
+    if not target.exists():
+        return True
+    return target.read_text(encoding="utf-8") != render(build(py_path))
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--check", action="store_true",
+                        help="write nothing; exit 1 when a notebook differs from a fresh build")
+    parser.add_argument("stubs", nargs="*", type=Path, default=STUBS,
+                        help="percent-format .py files (default: exercises/exercise1..6.py)")
+    args = parser.parse_args(argv)
+    status = 0
+    for py_path in args.stubs:
+        target = notebook_path(py_path)
+        if args.check:
+            if stale(py_path):
+                print(f"stale: {target} differs from what {py_path.name} generates; "
+                      "run python tools/build_notebooks.py", file=sys.stderr)
+                status = 1
+            else:
+                print(f"ok: {target}")
+        else:
+            text = render(build(py_path))
+            with open(target, "w", encoding="utf-8", newline="\n") as handle:
+                handle.write(text)
+            print(f"wrote {target}")
+    return status
+
+
+if __name__ == "__main__":
+    sys.exit(main())
