@@ -246,14 +246,20 @@ def register(name: str) -> Callable[[Callable[..., Answer]], Callable[..., Answe
     return wrap
 
 
+# Modules that register exercise-specific probes (preloaded by the worker).
 EXTENSIONS: tuple[str, ...] = ()
+
+
+def load_extensions() -> None:
+    """Import every probe extension module (registers its probes)."""
+    import importlib
+
+    for module in EXTENSIONS:
+        importlib.import_module(module)
 
 
 def get(name: str) -> Callable[..., Answer]:
     """The probe called `name` (extension modules are imported on first use)."""
     if name not in PROBES:
-        import importlib
-
-        for module in EXTENSIONS:
-            importlib.import_module(module)
+        load_extensions()
     return PROBES[name]

@@ -21,6 +21,7 @@ from . import confine, probes, wire
 from .jobs import Task, Unit, WorkerJob
 
 MAX_TEXT = 2000
+probes.load_extensions()
 
 
 def student_error(exc: BaseException, filenames: set[str]) -> dict[str, Any]:
