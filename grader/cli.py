@@ -13,7 +13,7 @@ from typing import Sequence
 from .errors import GraderBug, UsageError
 
 EXIT_PASSED, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
-SUBCOMMANDS = ("batch", "doctor", "data", "init-ci", "bundle")
+SUBCOMMANDS = ("batch", "doctor", "data", "init-ci", "bundle")  # see commands.COMMANDS
 
 
 class _Parser(argparse.ArgumentParser):
