@@ -49,6 +49,8 @@ def _num(n: float) -> str:
 
 def shape_diagnosis(got_shape: tuple[int, ...], expected_shape: tuple[int, ...]) -> str:
     """Name the broadcasting and transposition slips behind a wrong shape."""
+    if got_shape == () and expected_shape:
+        return "a single number instead of one value per element: the result must not be reduced (no sum or mean)"
     if len(expected_shape) in (1, 2) and len(got_shape) == 2:
         n = expected_shape[0]
         if got_shape == (n, n) and n > 1 and (len(expected_shape) == 1 or expected_shape[1] == 1):
@@ -58,8 +60,6 @@ def shape_diagnosis(got_shape: tuple[int, ...], expected_shape: tuple[int, ...])
         return "the shape is the transpose of the expected one: are the operands or the result transposed?"
     if int(np.prod(got_shape)) == int(np.prod(expected_shape)):
         return f"the right number of values in the wrong shape: reshape to {tuple(expected_shape)}"
-    if got_shape == () and expected_shape:
-        return "a single number instead of one value per element: the result must not be reduced (no sum or mean)"
     return ""
 
 

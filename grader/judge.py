@@ -16,6 +16,16 @@ from .result import CheckResult, Failure, Frame, GradeResult, StudentError
 from .spec import Case, Check, Exercise, load_exercise
 
 NOT_IMPLEMENTED_HINT = "replace `raise NotImplementedError` with your code"
+# Substrings of common error messages -> what a TA would say about them.
+KNOWN_ERRORS: tuple[tuple[str, str], ...] = (
+    ("a leaf Variable that requires grad is being used in an in-place operation",
+     "autograd recorded an in-place update of a parameter: do the update inside `with torch.no_grad():`"),
+    ("'NoneType'", "a value was None where a tensor was expected (a .grad that is None? skip those parameters)"),
+    ("Expected all tensors to be on the same device",
+     "tensors on different devices: move each batch to the model's device with .to(device)"),
+    ("cannot be multiplied", "a matrix product with mismatched shapes: check the order of the operands and transposes"),
+    ("must match the size of tensor", "shapes that do not broadcast: check the shapes of your operands"),
+)
 
 
 @dataclass(frozen=True)
@@ -189,5 +199,6 @@ def _error_failure(fn: str, header: dict[str, Any]) -> Failure:
         error = parse_error(header.get("error"))
         if error.type == "NotImplementedError":
             return Failure(f"`{fn}` is not implemented yet", hint=NOT_IMPLEMENTED_HINT, error=error)
-        return Failure(f"`{fn}` raised {error.type}: {error.message}", error=error)
+        diagnosis = next((d for pattern, d in KNOWN_ERRORS if pattern in error.message), "")
+        return Failure(f"`{fn}` raised {error.type}: {error.message}", error=error, diagnosis=diagnosis)
     return Failure(f"`{fn}` gave an answer that could not be used ({str(header.get('message', kind))[:200]})")

@@ -72,7 +72,7 @@ def value(key: str = "out", *, what: str = "the result", kind: str | None = None
         if exp_info is None:
             raise AssertionError(f"reference gave no answer for {key}")
         if got_info is None:
-            return Failure(f"{what} is missing")
+            return Failure(f"{what} is missing" + _backward_reason(key, got))
         form = _form_failure(what, exp_info, got_info, kind, check_dtype, check_device, case)
         if form:
             return form
@@ -86,6 +86,16 @@ def value(key: str = "out", *, what: str = "the result", kind: str | None = None
         return close_arrays(g, e, what, rtol, atol, factors(case) if factors else case.context.get("factors", {}))
 
     return verdict
+
+
+def _backward_reason(key: str, got: Message) -> str:
+    """Why no gradient came back, when the probe could not backpropagate."""
+    if not key.startswith("grad."):
+        return ""
+    back = got.header.get("info", {}).get("backward")
+    if isinstance(back, dict) and back.get("ok") is False:
+        return f": backward() could not run because {str(back.get('why', ''))[:200]}"
+    return ": no gradient reached this input (is the result built from it with tensor operations?)"
 
 
 def _form_failure(what: str, exp: dict[str, Any], got: dict[str, Any], kind: str | None, check_dtype: bool,

@@ -31,9 +31,9 @@ def column_cases(rng: np.random.Generator) -> list[Case]:
 
 
 def numpy_cases(rng: np.random.Generator) -> list[Case]:
-    """numpy float64 arrays, same shape and (n,) against (n, 1)."""
+    """numpy float64 arrays (y shaped like y_hat: the (n,) trap is the reshape check's)."""
     cases = []
-    for n, y_shape in [(5, (5, 1)), (8, (8,)), (1, (1,))]:
+    for n, y_shape in [(5, (5, 1)), (8, (8, 1)), (1, (1, 1))]:
         arrays = {"y_hat": uniform(rng, (n, 1), 2.0, np.float64), "y": uniform(rng, y_shape, 2.0, np.float64)}
         cases.append(call_case(arrays, [arg("y_hat", "numpy"), arg("y", "numpy")]))
     return cases
@@ -43,7 +43,7 @@ def gradient_cases(rng: np.random.Generator) -> list[Case]:
     """Backpropagate a random upstream gradient to y_hat."""
     cases = []
     for n in (1, 7, 25):
-        arrays = {"y_hat": uniform(rng, (n, 1), 2.0), "y": uniform(rng, (n,), 2.0),
+        arrays = {"y_hat": uniform(rng, (n, 1), 2.0), "y": uniform(rng, (n, 1), 2.0),
                   "upstream": uniform(rng, (n, 1), 1.0)}
         cases.append(call_case(arrays, [arg("y_hat", requires_grad=True), arg("y")],
                                "backward with a random upstream gradient", backward="upstream"))
