@@ -89,7 +89,7 @@ def run_task(ns: dict[str, Any], task: Task, env: probes.ProbeEnv, names: set[st
         return wire.encode({"type": "error", "task": task.id, "kind": "unencodable", "message": repr(exc)[:200]})
     if len(data) > wire.MAX_MESSAGE_BYTES:
         return wire.encode({"type": "error", "task": task.id, "kind": "oversized",
-                            "message": f"the answer is {len(data)} bytes"})
+                            "message": f"the answer is too large to check: {len(data) / 1e6:.0f} MB"})
     return data
 
 

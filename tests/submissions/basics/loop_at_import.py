@@ -1,0 +1,3 @@
+# exercise: 1
+while True:
+    pass

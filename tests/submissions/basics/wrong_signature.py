@@ -1,0 +1,3 @@
+# exercise: 1
+def squared_loss(y_hat):
+    return y_hat
