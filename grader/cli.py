@@ -55,7 +55,8 @@ def grade_file(argv: Sequence[str]) -> int:
         check_options(args)
         from . import sandbox
 
-        sandbox.warm_up()  # the warm parent imports torch while we read, plan and wait
+        # the warm parent imports torch while we read, plan and wait
+        sandbox.warm_up(notebooks=str(args.file).lower().endswith(".ipynb"))
         from . import judge, load, report
 
         submission = load.read_submission(args.file)

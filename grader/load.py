@@ -1,7 +1,6 @@
 """Read a submission file into code units, and find which exercise it is."""
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -9,7 +8,7 @@ from pathlib import Path
 from .errors import UsageError
 from .jobs import Unit
 
-MAX_FILE_BYTES = 20 * 1024 * 1024
+MAX_FILE_BYTES = 50 * 1024 * 1024  # checked before parsing; saved outputs count
 MARKER = re.compile(r"^\s*#\s*exercise\s*:\s*(\d+)\s*$", re.IGNORECASE)
 NAME = re.compile(r"exercise\s*_?(\d+)", re.IGNORECASE)
 SKIP_TAG = "skip-grading"
@@ -38,7 +37,8 @@ def read_text(path: Path) -> str:
     if path.suffix.lower() not in (".py", ".ipynb"):
         raise UsageError(f"cannot grade {path.name}: expected a .py file or a .ipynb notebook")
     if path.stat().st_size > MAX_FILE_BYTES:
-        raise UsageError(f"{path.name} is larger than {MAX_FILE_BYTES // 2**20} MiB")
+        hint = ": clear its outputs (Edit > Clear All Outputs) and save" if path.suffix.lower() == ".ipynb" else ""
+        raise UsageError(f"{path.name} is larger than {MAX_FILE_BYTES // 2**20} MiB{hint}")
     try:
         return path.read_bytes().decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -62,13 +62,9 @@ def exercise_number(path: Path, first_code: str) -> int:
 
 def notebook_cells(path: Path, text: str) -> list[tuple[int, str]]:
     """(cell number, source) of the code cells to run, saved outputs ignored."""
-    try:
-        raw = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise UsageError(f"{path.name} is not a notebook: invalid JSON at line {exc.lineno}") from None
     from . import notebook
 
-    return notebook.code_cells(path, raw)
+    return notebook.code_cells(path, notebook.parse(path, text))
 
 
 def read_submission(path: Path | str) -> Submission:

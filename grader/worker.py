@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from . import confine, probes, wire
+from . import confine, ipython_cells, probes, wire
 from .jobs import Task, Unit, WorkerJob
 
 MAX_TEXT = 2000
@@ -46,19 +46,20 @@ def compile_unit(unit: Unit) -> types.CodeType:
     """Compile a unit under its display name, with its lines known to linecache."""
     source = unit.source
     if unit.kind == "ipython":
-        from .ipython_cells import transform_cell
-
-        source = transform_cell(source)
+        source = ipython_cells.transform_cell(source)
     linecache.cache[unit.filename] = (len(source), None, source.splitlines(True), unit.filename)
     return compile(source, unit.filename, "exec", dont_inherit=True)
 
 
 def load(units: tuple[Unit, ...], stop_on_error: bool) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     """Run the submission's units in a fresh module namespace; collect their errors."""
-    module = types.ModuleType("submission")
-    module.__file__ = units[0].filename if units else "submission.py"
-    sys.modules["submission"] = module
-    ns = module.__dict__
+    if any(u.kind == "ipython" for u in units):
+        ns = ipython_cells.namespace()  # Jupyter semantics: __name__ == "__main__"
+    else:
+        module = types.ModuleType("submission")
+        module.__file__ = units[0].filename if units else "submission.py"
+        sys.modules["submission"] = module
+        ns = module.__dict__
     names = {u.filename for u in units}
     errors = []
     for unit in units:
