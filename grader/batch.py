@@ -1,0 +1,171 @@
+"""`grade batch DIR --out OUT`: a class at a time, in parallel, resumable, into a gradebook.
+
+Every result is committed to `OUT/gradebook.sqlite` the moment it is graded, keyed by the
+submission's content, the exercise's checks, the grader's version and the batch's seed; a
+rerun grades only what is missing or changed. `OUT/gradebook.csv`, one report per
+submission and a class summary are written from the gradebook at the end.
+"""
+from __future__ import annotations
+
+import argparse
+import hashlib
+import os
+import secrets
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Sequence
+
+from . import __version__, discover, gradebook
+from .cli import _Parser, add_common, check_options
+from .errors import UsageError
+
+EXIT_ALL_GRADED, EXIT_SOME_NOT_GRADED = 0, 1
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Options shared by every submission of one batch."""
+
+    seed: int
+    device: str
+    timeout: float | None
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What grading one entry produced: a result, or why there is none."""
+
+    status: str  # "passed", "failed" or "error"
+    result: Any = None  # GradeResult
+    message: str = ""
+
+
+def parser() -> argparse.ArgumentParser:
+    p = _Parser(prog="grade batch", description="Grade a class: DIR/<student>/exerciseN.(py|ipynb).")
+    p.add_argument("dir", type=Path)
+    p.add_argument("--out", type=Path, required=True, help="folder for the gradebook and the reports")
+    p.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="submissions graded at once")
+    p.add_argument("--force", action="store_true", help="regrade everything")
+    p.add_argument("--only", action="append", metavar="STUDENT", help="grade only this student (repeatable)")
+    add_common(p)
+    return p
+
+
+def spec_hash(exercise: int) -> str:
+    """A hash of what an exercise's verdicts depend on: its checks and reference files."""
+    import reference
+
+    base = Path(reference.__file__).parent
+    h = hashlib.sha256()
+    for rel in (f"checks/exercise{exercise}.py", f"exercise{exercise}.py"):
+        path = base / rel
+        h.update(path.read_bytes() if path.exists() else b"")
+    return h.hexdigest()
+
+
+def grade_entry(entry: discover.Entry, settings: Settings) -> Outcome:
+    """Grade one submission; anything that stops it becomes an 'error' outcome."""
+    from . import judge, load
+
+    try:
+        submission = load.read_submission(entry.path)
+        result = judge.grade(submission, judge.Options(settings.seed, settings.device, settings.timeout))
+    except (UsageError, LookupError) as exc:
+        return Outcome("error", message=str(exc))
+    except Exception as exc:  # a grader bug must not stop the batch
+        return Outcome("error", message=f"internal error: {type(exc).__name__}: {exc}")
+    return Outcome("passed" if result.passed else "failed", result)
+
+
+def _row(entry: discover.Entry, key: str, outcome: Outcome) -> gradebook.Row:
+    from . import gradescope
+    from .spec import load_exercise
+
+    if outcome.result is not None:
+        data = gradescope.results(outcome.result)
+        return gradebook.Row(entry.student, entry.exercise, str(entry.path), key, outcome.status,
+                             float(data["score"]), float(data["max_score"]), data, time.time())
+    try:
+        full = load_exercise(entry.exercise).max_score
+    except LookupError:
+        full = 0.0
+    data = gradescope.failure_results(f"Could not grade: {outcome.message}") | {"max_score": full}
+    return gradebook.Row(entry.student, entry.exercise, str(entry.path), key, "error", 0.0, full, data, time.time())
+
+
+def _seed(book: gradebook.Gradebook, wanted: int | None) -> int:
+    stored = book.meta("seed")
+    seed = wanted if wanted is not None else int(stored) if stored is not None else secrets.randbelow(2**31)
+    book.set_meta("seed", str(seed))
+    return seed
+
+
+def main(argv: Sequence[str]) -> int:
+    args = parser().parse_args(argv)
+    check_options(args)
+    if args.jobs < 1:
+        raise UsageError("--jobs must be at least 1")
+    found = discover.discover(args.dir)
+    entries = [e for e in found.entries if not args.only or e.student in args.only]
+    args.out.mkdir(parents=True, exist_ok=True)
+    from . import sandbox
+
+    sandbox.warm_up(notebooks=True)
+    book = gradebook.Gradebook(args.out / "gradebook.sqlite")
+    try:
+        settings = Settings(_seed(book, args.seed), args.device, args.timeout)
+        todo = _todo(book, entries, settings, args.force)
+        print(f"grade batch: {len(entries)} submissions ({len(entries) - len(todo)} already graded), "
+              f"{len(found.skipped)} files skipped, seed {settings.seed}", file=sys.stderr)
+        errors = _run(book, todo, settings, args.jobs, args.out)
+        rows = [r for r in book.rows() if any(r.student == e.student and r.exercise == e.exercise for e in entries)]
+        _write_outputs(args.out, rows, found.skipped, settings)
+    finally:
+        book.close()
+    errored = sum(r.status == "error" for r in rows)
+    print(f"grade batch: wrote {args.out / 'gradebook.csv'}; {errored or 'no'} submission(s) could not be graded",
+          file=sys.stderr)
+    return EXIT_SOME_NOT_GRADED if errored or errors else EXIT_ALL_GRADED
+
+
+def _todo(book: gradebook.Gradebook, entries: list[discover.Entry], settings: Settings,
+          force: bool) -> list[tuple[discover.Entry, str]]:
+    hashes: dict[int, str] = {}
+    todo = []
+    for entry in entries:
+        if entry.exercise not in hashes:
+            hashes[entry.exercise] = spec_hash(entry.exercise)
+        key = gradebook.content_key(entry.path.read_bytes(), hashes[entry.exercise], __version__, settings.seed)
+        if force or book.key_of(entry.student, entry.exercise) != key:
+            todo.append((entry, key))
+    return todo
+
+
+def _run(book: gradebook.Gradebook, todo: list[tuple[discover.Entry, str]], settings: Settings, jobs: int,
+         out: Path) -> int:
+    """Grade everything in `todo`, committing each result as it arrives; returns the error count."""
+    from . import classreport
+    from .executors import LocalExecutor
+    from .progress import Progress
+
+    errors = 0
+    with Progress(len(todo)) as progress:
+        for (entry, key), outcome in LocalExecutor(jobs).map_unordered(
+                lambda item: grade_entry(item[0], settings), todo):
+            row = _row(entry, key, outcome)
+            classreport.write_submission_reports(out / "reports", entry.student, entry.exercise, outcome.result,
+                                                 row.result)
+            book.put(row)  # committed: a rerun will not grade this one again
+            errors += outcome.status == "error"
+            progress.advance(entry.student, entry.exercise, outcome)
+    return errors
+
+
+def _write_outputs(out: Path, rows: list[gradebook.Row], skipped: tuple[discover.Skipped, ...],
+                   settings: Settings) -> None:
+    from . import classreport
+
+    gradebook.write_csv(rows, out / "gradebook.csv")
+    classreport.write_summary(out, rows, skipped, settings.seed)
