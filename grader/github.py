@@ -92,13 +92,18 @@ def source_definitions(source: str, names: list[str]) -> dict[str, int]:
     try:
         found = _top_level_defs(ast.parse(source))
     except (SyntaxError, ValueError, RecursionError, MemoryError):
-        found = {}
-    for name in names:
-        if name not in found:
-            matches = list(_def_regex(name).finditer(source))
-            if matches:
-                found[name] = source.count("\n", 0, matches[-1].start()) + 1
+        found = _regex_definitions(source, names)
     return {n: found[n] for n in names if n in found}
+
+
+def _regex_definitions(source: str, names: list[str]) -> dict[str, int]:
+    """Where the code does not parse (a syntax error, IPython magics): the last `def name(` line."""
+    found: dict[str, int] = {}
+    for name in names:
+        matches = list(_def_regex(name).finditer(source))
+        if matches:
+            found[name] = source.count("\n", 0, matches[-1].start()) + 1
+    return found
 
 
 def _notebook_definitions(text: str, names: list[str]) -> dict[str, Location]:
@@ -228,9 +233,10 @@ def append_summary(markdown: str, summary_path: Path, cap: int = SUMMARY_CAP) ->
         fh.write(fit_summary(markdown, budget))
 
 
-def publish(result: GradeResult, path: Path, folder: str | None = None, stream: TextIO = sys.stdout,
+def publish(result: GradeResult, path: Path, folder: str | None = None, stream: TextIO | None = None,
             env: Mapping[str, str] = os.environ) -> None:
     """Inside GitHub Actions: write the step summary and print the annotations."""
+    stream = stream or sys.stdout
     summary = env.get("GITHUB_STEP_SUMMARY")
     if summary:
         try:
@@ -242,8 +248,9 @@ def publish(result: GradeResult, path: Path, folder: str | None = None, stream: 
     stream.flush()
 
 
-def publish_usage_error(reason: str, stream: TextIO = sys.stdout, env: Mapping[str, str] = os.environ) -> None:
+def publish_usage_error(reason: str, stream: TextIO | None = None, env: Mapping[str, str] = os.environ) -> None:
     """Inside GitHub Actions, when nothing could be graded: one annotation and one summary line."""
+    stream = stream or sys.stdout
     stream.write(f"::error title=grade::{escape_data('Could not grade: ' + reason)}\n")
     summary = env.get("GITHUB_STEP_SUMMARY")
     if summary:
