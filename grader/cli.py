@@ -8,11 +8,15 @@ import argparse
 import secrets
 import sys
 from pathlib import Path
-from typing import Sequence
+from typing import TYPE_CHECKING, Sequence
 
 from .errors import GraderBug, UsageError
 
+if TYPE_CHECKING:
+    from .result import GradeResult
+
 EXIT_PASSED, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+REPORT_FORMATS = ("html", "md", "junit", "gradescope")
 SUBCOMMANDS = ("batch", "doctor", "data", "init-ci", "bundle")  # see commands.COMMANDS
 
 
@@ -28,8 +32,22 @@ def file_parser() -> argparse.ArgumentParser:
                 epilog=f"Other commands: {', '.join(SUBCOMMANDS)} (grade COMMAND --help).")
     p.add_argument("file", help="the submission: exerciseN.py or exerciseN.ipynb")
     add_common(p)
-    p.add_argument("--json", metavar="OUT", type=Path, help="also write Gradescope's results.json to OUT")
+    p.add_argument("--json", metavar="OUT", type=Path, help="also write Gradescope's results.json to OUT "
+                   "(the same as --report gradescope=OUT)")
+    p.add_argument("--report", metavar="FORMAT=PATH", action="append", type=report_spec, default=[],
+                   help=f"also write a report; FORMAT is one of {', '.join(REPORT_FORMATS)} (repeatable)")
     return p
+
+
+def report_spec(text: str) -> tuple[str, Path]:
+    """`FORMAT=PATH` -> (format, path)."""
+    fmt, sep, path = text.partition("=")
+    fmt = fmt.strip().lower()
+    if not sep or not path:
+        raise argparse.ArgumentTypeError(f"expected FORMAT=PATH, got {text!r}")
+    if fmt not in REPORT_FORMATS:
+        raise argparse.ArgumentTypeError(f"unknown report format {fmt!r} (one of {', '.join(REPORT_FORMATS)})")
+    return fmt, Path(path)
 
 
 def add_common(p: argparse.ArgumentParser) -> None:
@@ -50,7 +68,7 @@ def check_options(args: argparse.Namespace) -> None:
 def grade_file(argv: Sequence[str]) -> int:
     """`grade FILE`: grade, print the report, write the requested files."""
     args = file_parser().parse_args(argv)
-    json_out: Path | None = args.json
+    reports: list[tuple[str, Path]] = list(args.report) + ([("gradescope", args.json)] if args.json else [])
     try:
         check_options(args)
         from . import sandbox
@@ -68,15 +86,35 @@ def grade_file(argv: Sequence[str]) -> int:
         except LookupError as exc:
             raise UsageError(str(exc)) from None
     except UsageError as exc:
-        if json_out is not None:
-            _write_failure_json(json_out, str(exc))
+        for fmt, path in reports:
+            if fmt == "gradescope":
+                _write_failure_json(path, str(exc))
+        _github_usage_error(str(exc))
         raise
     report.print_terminal(result, folder=args.templates)
-    if json_out is not None:
-        from . import gradescope
+    write_reports(result, reports, args.templates)
+    from . import github
 
-        gradescope.write(json_out, gradescope.results(result))
+    if github.in_actions():
+        github.publish(result, Path(args.file), folder=args.templates)
     return EXIT_PASSED if result.passed else EXIT_FAILED
+
+
+def write_reports(result: GradeResult, reports: Sequence[tuple[str, Path]], folder: str | None) -> None:
+    """Write each requested report; UsageError naming those that could not be written."""
+    from . import gradescope, report
+
+    problems = []
+    for fmt, path in reports:
+        try:
+            if fmt == "gradescope":
+                gradescope.write(path, gradescope.results(result, folder))
+            else:
+                report.write(path, report.render_format(fmt, result, folder))
+        except OSError as exc:
+            problems.append(f"cannot write {path}: {exc.strerror or exc}")
+    if problems:
+        raise UsageError("; ".join(problems))
 
 
 def _write_failure_json(path: Path, reason: str) -> None:
@@ -86,6 +124,13 @@ def _write_failure_json(path: Path, reason: str) -> None:
         gradescope.write(path, gradescope.failure_results(f"Could not grade: {reason}"))
     except OSError:
         pass
+
+
+def _github_usage_error(reason: str) -> None:
+    from . import github
+
+    if github.in_actions():
+        github.publish_usage_error(reason)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -1,26 +1,81 @@
-"""Render results with Jinja templates; the result model holds no presentation."""
+"""Render results with Jinja templates; the result model holds no presentation.
+
+Every string a template prints passes through `clean` (Jinja's `finalize`): control
+characters, ANSI escape sequences and NUL bytes never reach a report, whatever the
+student printed or raised. HTML and XML are autoescaped on top; Markdown templates use
+the `md` (inline text) and `fence` (code block) filters for untrusted text.
+"""
 from __future__ import annotations
 
 import os
+import re
 import sys
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, Callable, TextIO
 
 import jinja2
+from markupsafe import Markup
 
-from .result import GradeResult
+from . import svg
+from .result import CheckResult, GradeResult
 
 TEMPLATES = Path(__file__).parent / "templates"
-ANSI = {"green": "32", "red": "31", "yellow": "33", "bold": "1", "dim": "2", "cyan": "36"}
+ANSI = {"green": "32", "red": "31", "yellow": "33", "bold": "1", "dim": "2", "cyan": "36", "blue": "34"}
+
+# format name -> template file (an instructor's folder may override any file by name)
+FORMATS: dict[str, str] = {"html": "report.html.j2", "md": "report.md.j2", "junit": "junit.xml.j2"}
+
+_ANSI_SEQ = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?|\x1b[@-_]")
+# C0 controls but tab/newline/CR, DEL, C1 controls, lone surrogates, and XML's forbidden U+FFFE/U+FFFF
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
+_MD_SPECIAL = re.compile(r"([\\`*\[\]|~$<>&]|(?<!\w)_|_(?!\w))")  # intraword _ is inert in GFM
+_MD_LEADING = re.compile(r"^(\d*)([#+=.)-])(?=[\s=-]|$)")
+
+
+def clean(text: Any) -> str:
+    """`text` as a string without escape sequences or control characters (\\t, \\n kept; \\r -> \\n)."""
+    s = str(text)
+    s = _ANSI_SEQ.sub("", s)
+    s = s.replace("\r\n", "\n").replace("\r", "\n")
+    return _CONTROL.sub("", s)
+
+
+def md_inline(text: Any) -> str:
+    """Untrusted text for one line of Markdown: no markup, no HTML, no table breaks."""
+    s = " ".join(clean(text).split())
+    s = _MD_SPECIAL.sub(lambda m: {"<": "&lt;", ">": "&gt;", "&": "&amp;"}.get(m.group(1), "\\" + m.group(1)), s)
+    return _MD_LEADING.sub(r"\1\\\2", s)  # no heading, list or rule at the start
+
+
+def md_fence(text: Any, lang: str = "") -> str:
+    """Untrusted text as a fenced code block whose fence no backtick run inside can close."""
+    body = clean(text).rstrip("\n")
+    longest = max((len(run) for run in re.findall(r"`+", body)), default=0)
+    fence = "`" * max(3, longest + 1)
+    return f"{fence}{lang}\n{body}\n{fence}"
 
 
 def use_colour(stream: TextIO) -> bool:
-    """Colour on a TTY, unless NO_COLOR is set (https://no-color.org)."""
-    return "NO_COLOR" not in os.environ and hasattr(stream, "isatty") and stream.isatty()
+    """Colour on a TTY, unless NO_COLOR is set to a non-empty value (https://no-color.org)."""
+    if os.environ.get("NO_COLOR"):
+        return False
+    return hasattr(stream, "isatty") and stream.isatty()
 
 
-@lru_cache(maxsize=8)
+class _Styled(str):
+    """Text already cleaned and wrapped in ANSI codes by `style` (let through `finalize`)."""
+
+
+def _finalize(value: Any) -> Any:
+    if isinstance(value, (_Styled, int, float)) or value is None:
+        return "" if value is None else value
+    if isinstance(value, Markup):
+        return Markup(clean(str(value)))
+    return clean(value)
+
+
+@lru_cache(maxsize=16)
 def environment(folder: str | None = None, autoescape: bool = False) -> jinja2.Environment:
     """A Jinja environment over the instructor's folder (if any), then ours."""
     loaders: list[jinja2.BaseLoader] = []
@@ -29,25 +84,47 @@ def environment(folder: str | None = None, autoescape: bool = False) -> jinja2.E
     loaders.append(jinja2.FileSystemLoader(str(TEMPLATES)))
     env = jinja2.Environment(loader=jinja2.ChoiceLoader(loaders), autoescape=autoescape,
                              trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True,
-                             undefined=jinja2.StrictUndefined)
-    env.filters["points"] = lambda x: f"{x:g}"
+                             undefined=jinja2.StrictUndefined, finalize=_finalize)
+    env.filters.update(points=lambda x: f"{x:g}", clean=clean, md=md_inline, fence=md_fence,
+                       num=lambda x: f"{x:.6g}", rstrip=lambda s: str(s).rstrip(), oneline=lambda s: " ".join(str(s).split()))
+    env.globals.update(lost=lost, plot=svg.loss_plot)
     return env
+
+
+def lost(check: CheckResult) -> float:
+    """Points a check cost."""
+    return round(check.max_points - check.points, 6)
+
+
+def _style_fn(colour: bool) -> Callable[..., str]:
+    def style(text: Any, *names: str) -> str:
+        body = clean(text)
+        if not colour or not names:
+            return _Styled(body)
+        codes = ";".join(ANSI[n] for n in names)
+        return _Styled(f"\x1b[{codes}m{body}\x1b[0m")
+
+    return style
 
 
 def render(template: str, result: GradeResult, *, colour: bool = False, folder: str | None = None,
            **extra: Any) -> str:
     """Render `template` for `result`."""
     env = environment(folder, autoescape=template.endswith((".html.j2", ".xml.j2")))
+    return env.get_template(template).render(r=result, style=_style_fn(colour), **extra)
 
-    def style(text: Any, *names: str) -> str:
-        if not colour:
-            return str(text)
-        codes = ";".join(ANSI[n] for n in names)
-        return f"\x1b[{codes}m{text}\x1b[0m"
 
-    return env.get_template(template).render(r=result, style=style, **extra)
+def render_format(fmt: str, result: GradeResult, folder: str | None = None) -> str:
+    """One of FORMATS ('html', 'md', 'junit') for `result`."""
+    return render(FORMATS[fmt], result, folder=folder)
 
 
 def print_terminal(result: GradeResult, stream: TextIO = sys.stdout, folder: str | None = None) -> None:
     """The student's report on the terminal."""
     stream.write(render("terminal.txt.j2", result, colour=use_colour(stream), folder=folder))
+
+
+def write(path: Path, text: str) -> None:
+    """Write a report, creating its folder."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
