@@ -12,7 +12,8 @@ def py_to_notebook(source: str) -> nbformat.NotebookNode:
     """Cells split at top-level statements (comments before a statement stay with it)."""
     lines = source.splitlines(keepends=True)
     try:
-        starts = [n.lineno - 1 for n in ast.parse(source).body]
+        starts = [min([n.lineno] + [d.lineno for d in getattr(n, "decorator_list", [])]) - 1
+                  for n in ast.parse(source).body]
     except SyntaxError:
         starts = []
     if not starts or starts[0] != 0:
