@@ -11,8 +11,8 @@ from . import report
 from .discover import Skipped
 from .gradebook import Row
 
-# report file suffix -> template (terminal text without colour)
-REPORT_FORMATS: dict[str, str] = {"txt": "terminal.txt.j2"}
+# report file suffix -> template: plain terminal text, and the self-contained HTML and Markdown
+REPORT_FORMATS: dict[str, str] = {"txt": "terminal.txt.j2", "html": "report.html.j2", "md": "report.md.j2"}
 
 
 def report_dir(out: Path, student: str) -> Path:

@@ -34,8 +34,14 @@ class Found:
 
 
 def _exercise_of(path: Path) -> int:
-    """The exercise number by the contract's rules (marker first, then the file name)."""
-    text = load.read_text(path)
+    """The exercise number by the contract's rules (marker first, then the file name).
+
+    An unreadable file named like an exercise is still an entry: grading it reports why.
+    """
+    try:
+        text = load.read_text(path)
+    except UsageError:
+        return load.exercise_number(path, "")
     if path.suffix.lower() == ".py":
         return load.exercise_number(path, text)
     try:
