@@ -43,7 +43,8 @@ def _test(check: CheckResult, result: GradeResult, number: int, folder: str | No
 
 def results(result: GradeResult, folder: str | None = None) -> dict[str, Any]:
     """The results.json object for one graded submission."""
-    tests = [_test(c, result, i, folder) for i, c in enumerate(result.checks, start=1)]
+    ran = [c for c in result.checks if not c.pending]  # a student bundle's hidden checks run at submission
+    tests = [_test(c, result, i, folder) for i, c in enumerate(ran, start=1)]
     return {
         "score": round(sum(t["score"] for t in tests), 6),
         "max_score": round(sum(t["max_score"] for t in tests), 6),

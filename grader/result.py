@@ -81,6 +81,7 @@ class CheckResult:
     failure: Failure | None = None
     hidden: bool = False
     seconds: float = 0.0
+    pending: bool = False  # not run here: a hidden check of the student bundle, run at submission
 
     @property
     def passed(self) -> bool:

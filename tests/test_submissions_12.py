@@ -7,16 +7,18 @@ from conftest import SUBMISSIONS, failing_checks, grade
 
 LOSS = "squared_loss: "
 SGD = "sgd: "
+LOSS_HIDDEN = LOSS + "matches the reference on unseen shapes and dtypes"  # hidden: runs at submission
+SGD_HIDDEN = SGD + "updates many float64 parameters with unseen lr and batch sizes"  # hidden
 # file -> (checks that must fail, words the report must contain)
 EXPECTED: dict[str, tuple[set[str], tuple[str, ...]]] = {
     "exercise1/ok_numpy_style.py": (set(), ()),
     "exercise1/ok_view_as.py": (set(), ()),
     "exercise1/ok_helper.py": (set(), ()),
-    "exercise1/bug_broadcast.py": ({LOSS + "reshapes y of shape (n,) to y_hat's shape"}, ("broadcast",)),
-    "exercise1/bug_no_half.py": ({LOSS + "matches the reference on tensors of one shape",
+    "exercise1/bug_broadcast.py": ({LOSS + "reshapes y of shape (n,) to y_hat's shape", LOSS_HIDDEN}, ("broadcast",)),
+    "exercise1/bug_no_half.py": ({LOSS_HIDDEN, LOSS + "matches the reference on tensors of one shape",
                                   LOSS + "reshapes y of shape (n,) to y_hat's shape", LOSS + "works on numpy arrays",
                                   LOSS + "lets autograd flow to y_hat"}, ("did you drop the 1/2?",)),
-    "exercise1/bug_mean.py": ({LOSS + "matches the reference on tensors of one shape",
+    "exercise1/bug_mean.py": ({LOSS_HIDDEN, LOSS + "matches the reference on tensors of one shape",
                                LOSS + "reshapes y of shape (n,) to y_hat's shape", LOSS + "works on numpy arrays",
                                LOSS + "lets autograd flow to y_hat"}, ("must not be reduced",)),
     "exercise1/bug_torch_only.py": ({LOSS + "works on numpy arrays"}, ("a torch.Tensor, expected a numpy array",)),
@@ -26,18 +28,18 @@ EXPECTED: dict[str, tuple[set[str], tuple[str, ...]]] = {
     "exercise2/ok_data.py": (set(), ()),
     "exercise2/ok_none.py": (set(), ()),
     "exercise2/ok_foreach.py": (set(), ()),
-    "exercise2/bug_no_batch.py": ({SGD + "updates each parameter by lr * grad / batch_size",
+    "exercise2/bug_no_batch.py": ({SGD_HIDDEN, SGD + "updates each parameter by lr * grad / batch_size",
                                    SGD + "skips parameters whose grad is None"}, ("missing 1/batch_size",)),
     "exercise2/bug_no_zero.py": ({SGD + "clears the gradients"}, ("were not cleared",)),
-    "exercise2/bug_rebind.py": ({SGD + "updates each parameter by lr * grad / batch_size",
+    "exercise2/bug_rebind.py": ({SGD_HIDDEN, SGD + "updates each parameter by lr * grad / batch_size",
                                  SGD + "updates in place, keeping the same leaf tensors",
                                  SGD + "skips parameters whose grad is None"}, ("new object",)),
-    "exercise2/bug_no_nograd.py": ({SGD + "updates each parameter by lr * grad / batch_size",
+    "exercise2/bug_no_nograd.py": ({SGD_HIDDEN, SGD + "updates each parameter by lr * grad / batch_size",
                                     SGD + "updates in place, keeping the same leaf tensors",
                                     SGD + "clears the gradients", SGD + "skips parameters whose grad is None"},
                                    ("torch.no_grad()",)),
     "exercise2/bug_none_crash.py": ({SGD + "skips parameters whose grad is None"}, ("raised TypeError",)),
-    "exercise2/bug_local.py": ({SGD + "updates each parameter by lr * grad / batch_size",
+    "exercise2/bug_local.py": ({SGD_HIDDEN, SGD + "updates each parameter by lr * grad / batch_size",
                                 SGD + "skips parameters whose grad is None"}, ("did not change",)),
 }
 

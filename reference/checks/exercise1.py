@@ -57,6 +57,23 @@ def mutation_cases(rng: np.random.Generator) -> list[Case]:
     return [call_case(t, [arg("y_hat"), arg("y")]), call_case(n, [arg("y_hat", "numpy"), arg("y", "numpy")])]
 
 
+def unseen_cases(rng: np.random.Generator) -> list[Case]:
+    """Hidden (runs at submission): float64 tensors, a 3-D prediction, a large batch, big values.
+
+    What the public checks show, on inputs a student has not seen: a solution fitted to
+    the public cases (a hard-coded shape, a float32 cast) fails here.
+    """
+    n = int(rng.integers(200, 600))
+    return [
+        call_case({"y_hat": uniform(rng, (7, 1), 5.0, np.float64), "y": uniform(rng, (7,), 5.0, np.float64)},
+                  [arg("y_hat"), arg("y")], "float64 tensors"),
+        call_case({"y_hat": uniform(rng, (2, 3, 4), 2.0), "y": uniform(rng, (24,), 2.0)},
+                  [arg("y_hat"), arg("y")], "a (2, 3, 4) prediction"),
+        call_case({"y_hat": uniform(rng, (n, 1), 1e2), "y": uniform(rng, (n,), 1e2)},
+                  [arg("y_hat"), arg("y")], "a large batch of large values"),
+    ]
+
+
 LOSS_HINT = "the loss of each example is (y_hat - y) ** 2 / 2, with y reshaped to y_hat's shape and no sum or mean"
 
 EXERCISE = Exercise(
@@ -64,7 +81,7 @@ EXERCISE = Exercise(
     title="Squared loss",
     reference="reference.exercise1",
     checks=(
-        Check("squared_loss", "matches the reference on tensors of one shape", 3, same_shape_cases,
+        Check("squared_loss", "matches the reference on tensors of one shape", 2, same_shape_cases,
               value(what="the loss"), hint=LOSS_HINT),
         Check("squared_loss", "reshapes y of shape (n,) to y_hat's shape", 3, column_cases,
               value(what="the loss"), hint="use y.reshape(y_hat.shape) before subtracting"),
@@ -75,5 +92,7 @@ EXERCISE = Exercise(
               hint="build the loss from y_hat with tensor operations only (no .detach(), .numpy() or .item())"),
         Check("squared_loss", "leaves its inputs unchanged", 1, mutation_cases, all_of(unchanged(what="squared_loss")),
               hint="do not modify y_hat or y in place (no -=, no .sub_(), no y.resize_())"),
+        Check("squared_loss", "matches the reference on unseen shapes and dtypes", 1, unseen_cases,
+              value(what="the loss"), hint=LOSS_HINT, hidden=True),
     ),
 )

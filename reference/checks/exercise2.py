@@ -47,6 +47,16 @@ def update_cases(rng: np.random.Generator) -> list[Case]:
             make_case(rng, SHAPE_SETS[2], 0.1, 1), make_case(rng, SHAPE_SETS[0], 1e-3, 256, scale=100.0)]
 
 
+def unseen_cases(rng: np.random.Generator) -> list[Case]:
+    """Hidden (runs at submission): float64 parameters, many of them, other lr and batch sizes."""
+    many = [tuple(int(d) for d in rng.integers(1, 6, size=int(rng.integers(1, 4)))) for _ in range(7)]
+    cases = [make_case(rng, many, float(rng.uniform(0.05, 0.9)), int(rng.integers(2, 64)))]
+    f64 = make_case(rng, SHAPE_SETS[1], 0.25, 3)
+    cases.append(Case(f64.label.replace("float32", "float64"), {k: v.astype(np.float64) for k, v in f64.arrays.items()},
+                      f64.params, f64.context))
+    return cases
+
+
 def none_cases(rng: np.random.Generator) -> list[Case]:
     return [make_case(rng, SHAPE_SETS[1], 0.2, 4, none_grads=(1,)), make_case(rng, SHAPE_SETS[0], 0.2, 3, none_grads=(0,))]
 
@@ -137,7 +147,7 @@ EXERCISE = Exercise(
     title="Minibatch SGD",
     reference="reference.exercise2",
     checks=(
-        Check("sgd", "updates each parameter by lr * grad / batch_size", 4, update_cases, updates_values,
+        Check("sgd", "updates each parameter by lr * grad / batch_size", 3, update_cases, updates_values,
               probe="sgd_step", hint="p -= lr * p.grad / batch_size, for each p, inside torch.no_grad()"),
         Check("sgd", "updates in place, keeping the same leaf tensors", 2, update_cases, keeps_leaves,
               probe="sgd_step", hint="modify each tensor in place (-=) under torch.no_grad(); never rebind it"),
@@ -145,5 +155,8 @@ EXERCISE = Exercise(
               hint="call p.grad.zero_() after updating p"),
         Check("sgd", "skips parameters whose grad is None", 1, none_cases, skips_none, probe="sgd_step",
               hint="`if p.grad is None: continue`"),
+        Check("sgd", "updates many float64 parameters with unseen lr and batch sizes", 1, unseen_cases,
+              updates_values, probe="sgd_step", hint="p -= lr * p.grad / batch_size, for each p, inside torch.no_grad()",
+              hidden=True),
     ),
 )
