@@ -1,0 +1,132 @@
+"""Gradescope's `run_autograder`: grade the submission folder, write results.json.
+
+Runs with the instructor's package (fresh seed, hidden checks included). Paths follow
+Gradescope's layout under AUTOGRADER_ROOT (default /autograder): the files in
+`submission/`, the results in `results/results.json`. Every exerciseN file found there (by
+the contract's rules: a `# exercise: N` marker, else the name) is graded, or only those of
+`--exercises`; the results of several files are merged into one results.json. It always
+writes results.json and exits 0: Gradescope reads the file, not the exit status.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import secrets
+import sys
+import traceback
+from pathlib import Path
+from typing import Any, Sequence
+
+from . import discover, gradescope
+from .errors import UsageError
+
+SUFFIXES = (".py", ".ipynb")
+
+
+def root() -> Path:
+    return Path(os.environ.get("AUTOGRADER_ROOT", "/autograder"))
+
+
+def find(folder: Path, wanted: Sequence[int] | None) -> tuple[dict[int, Path], list[str]]:
+    """exercise -> the file to grade, and notes on files passed over.
+
+    Where two files claim one exercise, the one named exactly `exerciseN.py`/`.ipynb` wins,
+    then a .py over a notebook, then the first by path.
+    """
+    found: dict[int, list[Path]] = {}
+    notes = []
+    files = sorted(p for p in folder.rglob("*") if p.is_file() and p.suffix.lower() in SUFFIXES
+                   and not any(part.startswith((".", "__")) for part in p.relative_to(folder).parts))
+    for path in files:
+        try:
+            number = discover._exercise_of(path)
+        except UsageError as exc:
+            notes.append(f"{path.name}: not graded ({exc})")
+            continue
+        if wanted and number not in wanted:
+            notes.append(f"{path.name}: not graded (exercise {number} is not part of this assignment)")
+            continue
+        found.setdefault(number, []).append(path)
+    chosen = {}
+    for number, paths in found.items():
+        paths.sort(key=lambda p: (p.name.lower() not in (f"exercise{number}.py", f"exercise{number}.ipynb"),
+                                  p.suffix.lower() != ".py", str(p)))
+        chosen[number] = paths[0]
+        notes += [f"{p.name}: not graded (another file for exercise {number}: {paths[0].name})" for p in paths[1:]]
+    return chosen, notes
+
+
+def missing(number: int) -> dict[str, Any]:
+    """results.json for an exercise whose file is missing: every check failed, worth its points."""
+    from .spec import load_exercise
+
+    exercise = load_exercise(number)
+    why = f"no file for exercise {number} was found: upload exercise{number}.py or exercise{number}.ipynb"
+    tests = [{"name": f"submission: no exercise{number} file", "score": 0, "max_score": 0, "status": "failed",
+              "output": why, "output_format": "md", "visibility": "visible"}]
+    tests += [{"name": c.test_name, "score": 0, "max_score": c.points, "status": "failed",
+               "output": "not graded: " + why, "output_format": "md",
+               "visibility": "after_published" if c.hidden else "visible"} for c in exercise.checks]
+    return {"score": 0, "max_score": sum(t["max_score"] for t in tests), "output": why, "tests": tests}
+
+
+def merge(parts: Sequence[dict[str, Any]], notes: Sequence[str]) -> dict[str, Any]:
+    """One results.json from several: tests concatenated and renumbered, scores summed."""
+    tests = [dict(t) for part in parts for t in part["tests"]]
+    for i, test in enumerate(tests, start=1):
+        test["number"] = str(i)
+    output = "\n\n".join(p.get("output", "").strip() for p in parts if p.get("output"))
+    if notes:
+        output += "\n\n**Files not graded:**\n\n" + "\n".join(f"- {n}" for n in notes)
+    return {"score": round(sum(t["score"] for t in tests), 6), "max_score": round(sum(t["max_score"] for t in tests), 6),
+            "output": output.strip() + "\n", "output_format": "md",
+            "execution_time": sum(int(p.get("execution_time", 0)) for p in parts),
+            "stdout_visibility": "hidden", "tests": tests}
+
+
+def grade_folder(folder: Path, wanted: Sequence[int] | None, timeout: float | None) -> dict[str, Any]:
+    """The results.json object for everything in `folder`."""
+    from . import judge, load, sandbox
+
+    chosen, notes = find(folder, wanted)
+    numbers = sorted(set(wanted or ()) | set(chosen))
+    if not numbers:
+        return gradescope.failure_results("No exercise file was found in the submission: upload exerciseN.py "
+                                          "or exerciseN.ipynb (or put `# exercise: N` in its first lines).")
+    sandbox.warm_up()
+    parts = []
+    for number in numbers:
+        if number not in chosen:
+            parts.append(missing(number))
+            continue
+        try:
+            submission = load.read_submission(chosen[number])
+            result = judge.grade(submission, judge.Options(seed=secrets.randbelow(2**31), timeout=timeout))
+        except (UsageError, LookupError) as exc:
+            notes.append(f"{chosen[number].name}: could not be graded ({exc})")
+            parts.append(missing(number))
+            continue
+        parts.append(gradescope.results(result))
+        print(f"{chosen[number]}: {result.score:g} / {result.max_score:g} (seed {result.seed})")
+    return merge(parts, notes)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="run_autograder", description=__doc__.splitlines()[0])
+    p.add_argument("--exercises", type=lambda s: [int(x) for x in s.split(",") if x.strip()])
+    p.add_argument("--timeout", type=float)
+    args = p.parse_args(argv)
+    base = root()
+    out = base / "results" / "results.json"
+    try:
+        data = grade_folder(base / "submission", args.exercises, args.timeout)
+    except Exception:  # the grader's bug: Gradescope still needs a results.json
+        traceback.print_exc()
+        data = gradescope.failure_results("The autograder failed (not your fault); your instructor has the details.")
+    gradescope.write(out, data)
+    print(f"wrote {out}: {data['score']:g} / {data['max_score']:g}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
