@@ -170,6 +170,7 @@ def installed() -> Store | None:
     if folder:
         return Store.open(Path(folder))
     spec = importlib.util.find_spec(PACKAGE)
-    if spec is None or not spec.submodule_search_locations:
-        return None
-    return Store.open(Path(list(spec.submodule_search_locations)[0]))
+    if spec is None or spec.origin is None or not spec.submodule_search_locations:
+        return None  # no such package (a folder of that name without __init__.py does not count)
+    root = Path(list(spec.submodule_search_locations)[0])
+    return Store.open(root) if (root / MANIFEST).is_file() else None
