@@ -5,7 +5,6 @@ Exit status: 0 every check passed, 1 some check failed, 2 nothing could be grade
 from __future__ import annotations
 
 import argparse
-import secrets
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Sequence
@@ -79,7 +78,7 @@ def grade_file(argv: Sequence[str]) -> int:
 
         submission = load.read_submission(args.file)
 
-        options = judge.Options(seed=args.seed if args.seed is not None else secrets.randbelow(2**31),
+        options = judge.Options(seed=args.seed if args.seed is not None else judge.default_seed(),
                                 device=args.device, timeout=args.timeout)
         try:
             result = judge.grade(submission, options)
