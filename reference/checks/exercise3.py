@@ -15,7 +15,7 @@ from grader import diagnose, gradcheck
 from grader.casekit import arg, call_case, describe_array, uniform
 from grader.result import Failure
 from grader.spec import Case, Check, Exercise
-from grader.verdicts import all_of, close_arrays, describe_form, gradient, info, kind_words, value
+from grader.verdicts import all_of, close_arrays, describe_form, info, kind_words, value
 from grader.wire import Message
 
 TRUE_W, TRUE_B, TOLERANCE = (2.0, -3.4), 4.2, 0.05
