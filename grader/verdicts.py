@@ -238,6 +238,10 @@ def gradient(key: str, reference_key: str, *, what: str, source: str, from_expec
         if ref is None:
             return Failure(f"{source} could not be computed for {what}")
         if g is None:
+            if (_info(got, key) or {}).get("kind") == "none":
+                return Failure(f"{what} is None: backward() did not reach it",
+                               diagnosis="the result is not connected to this input: look for a .detach(), "
+                                         ".data, .numpy() or torch.tensor(...) on the way")
             return Failure(f"{what} is missing or not a numeric array")
         r, a = compare.tolerance(str(ref.dtype), rtol, atol)
         diag = diagnose.value_diagnosis(g, ref, case.context.get("factors", {}), noun,

@@ -40,6 +40,10 @@ def chain_grad_cases(rng: np.random.Generator) -> list[Case]:
             chain_case(rng, (2, 2), ("w1", "w2"), "w1 and w2 require grad")]
 
 
+def untouched_cases(rng: np.random.Generator) -> list[Case]:
+    return [chain_case(rng, (4,), (), "no input requires grad"), *chain_grad_cases(rng)]
+
+
 def chain_item(i: int) -> Any:
     """Item i of the returned triple matches the reference; a reordering is named."""
     check = value(f"out.{i}", what=NAMES[i], noun="gradient")
@@ -161,7 +165,7 @@ def holds_verdict(note: str = "") -> Any:
         if have == want:
             return None
         return Failure(f"returned {have} for a triple where the chain rule {'holds' if want else 'does not hold'}",
-                       diagnosis=note if note else "")
+                       diagnosis=note if want else "")
 
     return verdict
 
@@ -230,7 +234,7 @@ EXERCISE = Exercise(
               hint="torch.autograd.grad(y2.sum(), w1)"),
         Check("chain_rule_grads", "works when the inputs require grad", 1, chain_grad_cases, all_items,
               probe="call_facts", hint="detach the inputs you do not differentiate: x.detach(), ..."),
-        Check("chain_rule_grads", "leaves the caller's tensors unchanged", 1, chain_grad_cases, callers_untouched,
+        Check("chain_rule_grads", "leaves the caller's tensors unchanged", 1, untouched_cases, callers_untouched,
               probe="call_facts", hint="differentiate copies; never call backward() on the caller's tensors"),
         Check("chain_rule_holds", "True for consistent triples", 2, consistent_cases, holds_verdict(),
               hint="bool(torch.allclose(dy2_dy1 * dy1_dw1, dy2_dw1, rtol=1e-5, atol=1e-6))"),
