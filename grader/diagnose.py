@@ -153,3 +153,6 @@ def stopped_short(batch_size: int) -> str:
 
 DIVERGED = ("training diverged: the parameters grew instead of settling. Are the gradients cleared "
             "after each step, and is the step lr * grad / batch_size?")
+
+UNSETTLED = ("training did not settle at the true values: are the gradients cleared after each step "
+             "(the given sgd does it), and does the update subtract lr * grad / batch_size?")

@@ -39,6 +39,8 @@ BUGS = {
         'b never changed during training: is b in the list given to sgd, and was it created with requires_grad=True?'),
     'bug_train_mean_loss': (['train_linreg'], 'train_linreg: recovers w = [2, -3.4] and b = 4.2 within 0.05',
         'training moved w and b towards the true values but stopped short: the steps are too small. A .mean() before backward() while sgd also divides by batch_size makes them 10× too small: use .sum()'),
+    'bug_train_grads_not_cleared': (['train_linreg'], 'train_linreg: recovers w = [2, -3.4] and b = 4.2 within 0.05',
+        'training did not settle at the true values: are the gradients cleared after each step (the given sgd does it), and does the update subtract lr * grad / batch_size?'),
     'bug_train_optim': (['train_linreg'], 'train_linreg: trains from scratch (no torch.optim, no nn.Linear)',
         None),
     'bug_train_nn_linear': (['train_linreg'], 'train_linreg: trains from scratch (no torch.optim, no nn.Linear)',

@@ -300,13 +300,12 @@ def _training_diagnosis(got: Message, w: np.ndarray, b: np.ndarray, true_w: np.n
             return diagnose.never_changed(name)
     start_w = first_w.reshape(-1) if first_w is not None and first_w.size == 2 else np.zeros(2)
     start_b = first_b.reshape(-1) if first_b is not None and first_b.size == 1 else np.zeros(1)
-    before = np.abs(np.concatenate([start_w - true_w, start_b - true_b])).max()
-    after = np.abs(np.concatenate([w - true_w, b - true_b])).max()
-    if after > 10 * max(before, 1.0):
+    start, final, true = (np.concatenate(p) for p in ((start_w, start_b), (w, b), (true_w, true_b)))
+    if np.abs(final - true).max() > 10 * max(np.abs(start - true).max(), 1.0):
         return diagnose.DIVERGED
-    if after < before:
+    if np.all((final - start) * (true - final) > 0):  # every value on its way, none arrived
         return diagnose.stopped_short(10)
-    return ""
+    return diagnose.UNSETTLED
 
 
 def from_scratch(case: Case, expected: Message, got: Message) -> Failure | None:
