@@ -1,7 +1,7 @@
 """Diagnoses of the usual ML slips, in a TA's words, from got-versus-expected data."""
 from __future__ import annotations
 
-from typing import Mapping
+from typing import Mapping, Sequence
 
 import numpy as np
 
@@ -28,19 +28,26 @@ def constant_ratio(got: np.ndarray, expected: np.ndarray, rtol: float = 1e-3) ->
     return None
 
 
-def factor_message(c: float, factors: Mapping[str, float]) -> str:
-    """Explain a constant ratio c, naming the factor it matches when it can."""
-    for value, message in KNOWN_FACTORS:
+def factor_message(c: float, factors: Mapping[str, float], noun: str = "result",
+                   notes: Sequence[tuple[float, str]] = ()) -> str:
+    """Explain a constant ratio c, naming the factor it matches when it can.
+
+    `notes` are (ratio, message) pairs for slips particular to one check, tried first.
+    """
+    for value, message in notes:
         if abs(c - value) <= 1e-3 * abs(value):
             return message
+    for value, message in KNOWN_FACTORS:
+        if abs(c - value) <= 1e-3 * abs(value):
+            return message.replace("your result", f"your {noun}", 1)
     for name, n in factors.items():
         if n not in (0, 1) and abs(c - n) <= 1e-3 * n:
-            return f"your result is {_num(n)}× the expected one ({name} = {_num(n)}): a sum where a mean belongs, or a missing 1/{name}?"
+            return f"your {noun} is {_num(n)}× the expected one ({name} = {_num(n)}): a sum where a mean belongs, or a missing 1/{name}?"
         if n not in (0, 1) and abs(c - 1 / n) <= 1e-3 / n:
-            return f"your result is 1/{_num(n)} of the expected one ({name} = {_num(n)}): divided by {name} once too often?"
+            return f"your {noun} is 1/{_num(n)} of the expected one ({name} = {_num(n)}): divided by {name} once too often?"
         if n not in (0, 1) and abs(c - 2 * n) <= 2e-3 * n:
-            return f"your result is {_num(2 * n)}× the expected one: a sum instead of a mean over {name}, and no 1/2?"
-    return f"your result is the expected one times {c:.4g}: a constant factor is off"
+            return f"your {noun} is {_num(2 * n)}× the expected one: a sum instead of a mean over {name}, and no 1/2?"
+    return f"your {noun} is the expected one times {c:.4g}: a constant factor is off"
 
 
 def _num(n: float) -> str:
@@ -63,12 +70,89 @@ def shape_diagnosis(got_shape: tuple[int, ...], expected_shape: tuple[int, ...])
     return ""
 
 
-def value_diagnosis(got: np.ndarray, expected: np.ndarray, factors: Mapping[str, float]) -> str:
+def value_diagnosis(got: np.ndarray, expected: np.ndarray, factors: Mapping[str, float], noun: str = "result",
+                    notes: Sequence[tuple[float, str]] = ()) -> str:
     """Explain wrong values of the right shape: constant factors, transposition."""
     c = constant_ratio(got, expected)
     if c is not None:
-        return factor_message(c, factors)
+        message = factor_message(c, factors, noun, notes)
+        generic = message.endswith("a constant factor is off")
+        return "" if generic and int(np.count_nonzero(expected)) < 2 else message  # one value: any ratio fits
     if got.ndim == 2 and got.shape[0] == got.shape[1] and got.shape[0] > 1:
         if np.allclose(got, expected.T, rtol=1e-4, atol=1e-6):
             return "your result is the transpose of the expected one"
     return ""
+
+
+# -- exercises 3–5 -----------------------------------------------------------------------
+
+
+def broadcast_nn(n: int, name: str = "y") -> str:
+    """The (n,) against (n, 1) slip, seen through a result that depends on it."""
+    return (f"{name} of shape ({n},) broadcast against ({n}, 1) into ({n}, {n}): reshape it first "
+            f"({name}.reshape(-1, 1))")
+
+
+def wrong_shape(name: str, got: tuple[int, ...], expected: tuple[int, ...]) -> str:
+    """`wrong shape of db: () instead of (1,)` with the usual fix."""
+    fix = "r.sum(axis=0) / n keeps the shape (1,)" if name == "db" else f"reshape it to {tuple(expected)}"
+    return f"wrong shape of {name}: {tuple(got)} instead of {tuple(expected)}; {fix}"
+
+
+def swapped_outputs(got_order: Sequence[str], expected_order: Sequence[str]) -> str:
+    """`swapped outputs: you returned (db, dw); return (dw, db)`."""
+    return (f"swapped outputs: you returned ({', '.join(got_order)}); "
+            f"return ({', '.join(expected_order)}) in that order")
+
+
+def match_order(got: Sequence[np.ndarray | None], expected: Sequence[np.ndarray], names: Sequence[str],
+                rtol: float = 1e-4, atol: float = 1e-6) -> list[str] | None:
+    """The names in the order the student returned them, when `got` is a reordering of
+    `expected` other than the identity; else None."""
+    order: list[str] = []
+    for g in got:
+        hits = [names[j] for j, e in enumerate(expected)
+                if g is not None and g.shape == e.shape and np.allclose(g, e, rtol=rtol, atol=atol)]
+        if not hits:
+            return None
+        order.append(next((h for h in hits if h not in order), hits[0]))
+    return order if order != list(names) and sorted(order) == sorted(names) else None
+
+
+def relu_values(got: np.ndarray, X: np.ndarray) -> str:
+    """Name the usual wrong ReLUs from their values."""
+    x = X.astype(np.float64)
+    g = got.astype(np.float64)
+    candidates = (
+        (x, "negative values passed through unchanged: max(X, 0) replaces them with 0"),
+        (np.abs(x), "your relu computed |X|: negative values must become 0, not positive"),
+        (np.minimum(x, 0), "your relu kept the negative values and zeroed the positive ones: it is max(X, 0)"),
+        ((x > 0).astype(np.float64), "your relu returned the mask X > 0, not the values: multiply by X"),
+    )
+    for candidate, message in candidates:
+        if np.allclose(g, candidate, rtol=1e-5, atol=1e-6):
+            return message
+    return ""
+
+
+IN_PLACE = ("in place instead of a copy: compute into a new array/tensor "
+            "and leave the caller's inputs alone")
+
+
+def never_changed(name: str) -> str:
+    """`b never changed during training` with the usual causes."""
+    return (f"{name} never changed during training: is {name} in the list given to sgd, "
+            f"and was it created with requires_grad=True?")
+
+
+def stopped_short(batch_size: int) -> str:
+    return ("training moved w and b towards the true values but stopped short: the steps are too small. "
+            f"A .mean() before backward() while sgd also divides by batch_size makes them {batch_size}× "
+            "too small: use .sum()")
+
+
+DIVERGED = ("training diverged: the parameters grew instead of settling. Are the gradients cleared "
+            "after each step, and is the step lr * grad / batch_size?")
+
+UNSETTLED = ("training did not settle at the true values: are the gradients cleared after each step "
+             "(the given sgd does it), and does the update subtract lr * grad / batch_size?")

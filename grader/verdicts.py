@@ -5,7 +5,7 @@ expected answer comes from the reference run through the same probe in the judge
 """
 from __future__ import annotations
 
-from typing import Any, Callable
+from typing import Any, Callable, Sequence
 
 import numpy as np
 
@@ -64,11 +64,17 @@ def _nested(info: dict[str, Any], key: str) -> dict[str, Any] | None:
 
 def value(key: str = "out", *, what: str = "the result", kind: str | None = None, rtol: float | None = None,
           atol: float | None = None, check_dtype: bool = True, check_device: bool = False,
-          factors: Callable[[Case], dict[str, float]] | None = None) -> Verdict:
-    """The answer at `key` has the expected kind, dtype and shape, is finite and close."""
+          factors: Callable[[Case], dict[str, float]] | None = None, expected_key: str | None = None,
+          noun: str = "result") -> Verdict:
+    """The answer at `key` has the expected kind, dtype and shape, is finite and close.
+
+    `expected_key` takes the expected value from another key of the reference's answer
+    (e.g. the autograd gradient the probe computed beside the reference's own result).
+    """
+    exp_key = expected_key or key
 
     def verdict(case: Case, expected: Message, got: Message) -> Failure | None:
-        exp_info, got_info = _info(expected, key), _info(got, key)
+        exp_info, got_info = _info(expected, exp_key), _info(got, key)
         if exp_info is None:
             raise AssertionError(f"reference gave no answer for {key}")
         if got_info is None:
@@ -78,12 +84,13 @@ def value(key: str = "out", *, what: str = "the result", kind: str | None = None
             return form
         if exp_info.get("kind") in ("float", "int", "numpy scalar"):
             return _scalar_failure(what, exp_info, got_info, rtol, atol)
-        g, e = got.arrays.get(key), expected.arrays.get(key)
+        g, e = got.arrays.get(key), expected.arrays.get(exp_key)
         if e is None:
             return None
         if g is None or g.shape != e.shape:
             return Failure(f"{what} carried no readable values")
-        return close_arrays(g, e, what, rtol, atol, factors(case) if factors else case.context.get("factors", {}))
+        return close_arrays(g, e, what, rtol, atol, factors(case) if factors else case.context.get("factors", {}),
+                            noun=noun, notes=case.context.get("factor_notes", ()))
 
     return verdict
 
@@ -131,7 +138,8 @@ def _scalar_failure(what: str, exp: dict[str, Any], got: dict[str, Any], rtol: f
 
 
 def close_arrays(got: np.ndarray, expected: np.ndarray, what: str, rtol: float | None = None,
-                 atol: float | None = None, factors: dict[str, float] | None = None) -> Failure | None:
+                 atol: float | None = None, factors: dict[str, float] | None = None, noun: str = "result",
+                 notes: Sequence[tuple[float, str]] = ()) -> Failure | None:
     """Compare two arrays of one shape with the expected dtype's tolerances."""
     r, a = compare.tolerance(str(expected.dtype), rtol, atol)
     if got.dtype.kind == "f" and not np.isfinite(got).all() and np.isfinite(expected).all():
@@ -143,7 +151,7 @@ def close_arrays(got: np.ndarray, expected: np.ndarray, what: str, rtol: float |
     if found is None:
         return None
     return Failure(f"{what} differs from the expected values in {found.mismatched} of {found.total} elements",
-                   mismatch=found, diagnosis=diagnose.value_diagnosis(got, expected, factors or {}))
+                   mismatch=found, diagnosis=diagnose.value_diagnosis(got, expected, factors or {}, noun, notes))
 
 
 def unchanged(*names: str, what: str = "") -> Verdict:
@@ -176,5 +184,78 @@ def all_of(*verdicts: Verdict) -> Verdict:
             if failure is not None:
                 return failure
         return None
+
+    return verdict
+
+
+def info(msg: Message, key: str) -> dict[str, Any] | None:
+    """The facts the probe recorded under `key` (nested tuple items as `out.0`)."""
+    return _info(msg, key)
+
+
+def truth(msg: Message, key: str = "out") -> bool | None:
+    """The truth value of a bool-like answer: a bool, a numpy bool or a one-element bool/0-1
+    tensor or array; None when the answer is not bool-like."""
+    found = _info(msg, key)
+    if not isinstance(found, dict):
+        return None
+    if found.get("kind") in ("bool", "numpy scalar") and type(found.get("value")) is bool:
+        return found["value"]
+    data = msg.arrays.get(key)
+    if found.get("kind") in ("tensor", "ndarray") and data is not None and data.size == 1:
+        if data.dtype == np.bool_ or float(data.reshape(-1)[0]) in (0.0, 1.0):
+            return bool(data.reshape(-1)[0])
+    return None
+
+
+def same_device(key: str = "out", arg: str = "X", what: str = "the result") -> Verdict:
+    """The result lives on the device of input `arg` (probe `call_facts`)."""
+
+    def verdict(case: Case, expected: Message, got: Message) -> Failure | None:
+        out, inputs = _info(got, key), got.header.get("info", {}).get("inputs", {})
+        want = inputs.get(arg, {}).get("device") if isinstance(inputs, dict) else None
+        if out is None or want is None:
+            return Failure(f"could not read the devices of {what} and `{arg}`")
+        if out.get("device") != want:
+            return Failure(f"{what} is on {out.get('device')}, but `{arg}` is on {want}",
+                           hint="create new tensors with torch.zeros_like(X) (or device=X.device)")
+        return None
+
+    return verdict
+
+
+def new_object(arg: str, what: str = "the function") -> Verdict:
+    """The result is not the input `arg` itself (probe `call_facts`)."""
+
+    def verdict(case: Case, expected: Message, got: Message) -> Failure | None:
+        if arg in (got.header.get("info", {}).get("same_object") or []):
+            return Failure(f"{what} returned its input `{arg}` itself, not a new tensor",
+                           diagnosis=diagnose.IN_PLACE)
+        return None
+
+    return verdict
+
+
+def gradient(key: str, reference_key: str, *, what: str, source: str, from_expected: bool = True,
+             rtol: float | None = None, atol: float | None = None, noun: str = "gradient") -> Verdict:
+    """The gradient at `key` agrees with `reference_key` (of the reference's answer, or of the
+    student's own answer with from_expected=False) and the worst entry is named."""
+    from . import gradcheck
+
+    def verdict(case: Case, expected: Message, got: Message) -> Failure | None:
+        ref = (expected if from_expected else got).arrays.get(reference_key)
+        g = got.arrays.get(key)
+        if ref is None:
+            return Failure(f"{source} could not be computed for {what}")
+        if g is None:
+            if (_info(got, key) or {}).get("kind") == "none":
+                return Failure(f"{what} is None: backward() did not reach it",
+                               diagnosis="the result is not connected to this input: look for a .detach(), "
+                                         ".data, .numpy() or torch.tensor(...) on the way")
+            return Failure(f"{what} is missing or not a numeric array")
+        r, a = compare.tolerance(str(ref.dtype), rtol, atol)
+        diag = diagnose.value_diagnosis(g, ref, case.context.get("factors", {}), noun,
+                                        case.context.get("factor_notes", ())) if g.shape == ref.shape else ""
+        return gradcheck.gradient_failure(g, ref, what, source, r, a, diag)
 
     return verdict

@@ -1,0 +1,212 @@
+"""Exercise 3: references, stubs, correct-but-different and buggy submissions."""
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+import pytest
+
+from conftest import SUBMISSIONS, failing_checks, failing_functions, grade
+from grader import report
+from grader.spec import load_exercise
+
+ROOT = Path(__file__).resolve().parent.parent
+N = 3
+FOLDER = SUBMISSIONS / f"exercise{N}"
+FUNCTIONS = set(load_exercise(N).functions)
+
+# name -> (the functions that fail, a check that fails, its golden diagnosis or None)
+BUGS = {
+    'bug_grad_twice': (['linreg_grad'], "linreg_grad: matches the reference's autograd",
+        'your gradient is 2× the expected one: did you drop the 1/2?'),
+    'bug_grad_sum': (['linreg_grad'], "linreg_grad: matches the reference's autograd",
+        'your gradient is 8× the expected one (n = 8): a sum where a mean belongs, or a missing 1/n?'),
+    'bug_grad_broadcast': (['linreg_grad'], "linreg_grad: matches the reference's autograd",
+        'y of shape (8,) broadcast against (8, 1) into (8, 8): reshape it first (y.reshape(-1, 1))'),
+    'bug_grad_transposed': (['linreg_grad'], "linreg_grad: matches the reference's autograd",
+        'the shape is the transpose of the expected one: are the operands or the result transposed?'),
+    'bug_grad_swapped': (['linreg_grad'], "linreg_grad: matches the reference's autograd",
+        'swapped outputs: you returned (db, dw); return (dw, db) in that order'),
+    'bug_grad_db_scalar': (['linreg_grad'], "linreg_grad: matches the reference's autograd",
+        'wrong shape of db: () instead of (1,); r.sum(axis=0) / n keeps the shape (1,)'),
+    'bug_grad_sign': (['linreg_grad'], 'linreg_grad: agrees with finite differences of the loss',
+        None),
+    'bug_normal_no_intercept': (['normal_equation'], 'normal_equation: fits w and b, with an intercept',
+        'the fit has no intercept: add a column of ones to X so that b is fitted too'),
+    'bug_normal_swapped': (['normal_equation'], 'normal_equation: fits w and b, with an intercept',
+        'swapped outputs: you returned (b, w); return (w, b) in that order'),
+    'bug_train_b_not_updated': (['train_linreg'], 'train_linreg: recovers w = [2, -3.4] and b = 4.2 within 0.05',
+        'b never changed during training: is b in the list given to sgd, and was it created with requires_grad=True?'),
+    'bug_train_mean_loss': (['train_linreg'], 'train_linreg: recovers w = [2, -3.4] and b = 4.2 within 0.05',
+        'training moved w and b towards the true values but stopped short: the steps are too small. A .mean() before backward() while sgd also divides by batch_size makes them 10× too small: use .sum()'),
+    'bug_train_grads_not_cleared': (['train_linreg'], 'train_linreg: recovers w = [2, -3.4] and b = 4.2 within 0.05',
+        'training did not settle at the true values: are the gradients cleared after each step (the given sgd does it), and does the update subtract lr * grad / batch_size?'),
+    'bug_train_optim': (['train_linreg'], 'train_linreg: trains from scratch (no torch.optim, no nn.Linear)',
+        None),
+    'bug_train_nn_linear': (['train_linreg'], 'train_linreg: trains from scratch (no torch.optim, no nn.Linear)',
+        None),
+    'bug_train_swapped': (['train_linreg'], 'train_linreg: returns w of shape (d, 1) and b of shape (1,)',
+        'swapped outputs: you returned (b, w); return (w, b) in that order'),
+    'bug_linreg_elementwise': (['linreg'], 'linreg: computes X @ w + b',
+        None),
+    'bug_linreg_detached': (['linreg'], 'linreg: lets autograd flow to w and b',
+        None),
+}
+
+
+@lru_cache(maxsize=None)
+def _graded(name: str, seed: int = 1234):
+    """Each submission is graded once per module (results are immutable data)."""
+    return grade(FOLDER / f"{name}.py", seed=seed)
+
+
+def test_every_contract_function_is_graded():
+    assert FUNCTIONS == set(['linreg', 'linreg_grad', 'normal_equation', 'train_linreg'])
+
+
+@pytest.mark.parametrize("seed", [0])
+def test_reference_full_marks_and_stub_zero(seed):
+    ref = grade(ROOT / f"reference/exercise{N}.py", seed=seed)
+    stub = grade(ROOT / f"exercises/exercise{N}.py", seed=seed)
+    assert ref.passed and ref.score == ref.max_score, failing_checks(ref)
+    assert stub.score == 0 and failing_functions(stub) == FUNCTIONS
+
+
+@pytest.mark.slow
+def test_reference_and_stub_identical_under_ten_seeds():
+    scores = set()
+    for seed in range(10):
+        ref = grade(ROOT / f"reference/exercise{N}.py", seed=seed)
+        stub = grade(ROOT / f"exercises/exercise{N}.py", seed=seed)
+        assert ref.passed, (seed, failing_checks(ref))
+        scores.add((ref.score, ref.max_score, stub.score, tuple(c.points for c in ref.checks)))
+    assert len(scores) == 1 and next(iter(scores))[2] == 0
+
+
+@pytest.mark.parametrize("name", sorted(p.stem for p in FOLDER.glob("ok_*.py")))
+def test_correct_but_different_solutions_get_full_marks(name):
+    result = _graded(name)
+    assert result.passed and result.score == result.max_score, failing_checks(result)
+
+
+def test_at_least_three_correct_and_ten_buggy_files():
+    assert len(list(FOLDER.glob("ok_*.py"))) >= 3
+    assert len(list(FOLDER.glob("bug_*.py"))) >= 10
+    assert {p.stem for p in FOLDER.glob("bug_*.py")} == set(BUGS)
+
+
+# Constructing a torch.optim optimiser imports torch._dynamo in the worker (~5 s): slow.
+SLOW = {"bug_train_optim"}
+
+
+@pytest.mark.parametrize("name", [pytest.param(n, marks=pytest.mark.slow) if n in SLOW else n for n in sorted(BUGS)])
+def test_buggy_submission_fails_exactly_its_functions(name):
+    functions, check, diagnosis = BUGS[name]
+    result = _graded(name)
+    assert failing_functions(result) == set(functions), failing_checks(result)
+    if check is not None:
+        found = {c.test_name: c for c in result.checks}[check]
+        assert not found.passed
+        if diagnosis is not None:
+            assert found.failure.diagnosis == diagnosis
+            assert diagnosis in report.render("terminal.txt.j2", result)
+
+
+@pytest.mark.slow
+def test_rule_breakers_lose_only_the_from_scratch_point():
+    for name, used in [("bug_train_optim", "torch.optim.SGD"), ("bug_train_nn_linear", "nn.Linear")]:
+        result = _graded(name)
+        assert failing_checks(result) == {"train_linreg: trains from scratch (no torch.optim, no nn.Linear)"}
+        failed = next(c for c in result.checks if not c.passed)
+        assert used in failed.failure.summary
+
+
+def test_mean_loss_and_dead_bias_keep_their_shapes_point():
+    for name in ("bug_train_mean_loss", "bug_train_b_not_updated"):
+        assert failing_checks(_graded(name)) == {"train_linreg: recovers w = [2, -3.4] and b = 4.2 within 0.05"}
+
+
+def test_finite_difference_failure_names_the_worst_entry():
+    result = _graded("bug_grad_sign")
+    failed = {c.test_name: c for c in result.checks}["linreg_grad: agrees with finite differences of the loss"]
+    assert "finite differences of the loss on your linreg" in failed.failure.summary
+    assert "worst entry (" in failed.failure.summary
+
+
+def test_broken_linreg_does_not_fail_train_or_grad():
+    result = _graded("bug_linreg_elementwise")
+    assert failing_functions(result) == {"linreg"}
+
+
+# -- numpy and torch references agree; the gradient-check helpers ------------------------
+
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
+
+import reference.exercise3 as torch_ref  # noqa: E402
+import reference.numpy_solutions as np_ref  # noqa: E402
+from grader import gradcheck  # noqa: E402
+from grader.probes_linalg import substituted  # noqa: E402
+
+
+def _inputs(function: str, seeds=range(3)):
+    """float64 copies of the arguments of every case of every check of `function`."""
+    for check in load_exercise(N).checks:
+        if check.function != function:
+            continue
+        for seed in seeds:
+            for case in check.cases(check.rng(seed)):
+                specs = case.params.get("args", [])
+                yield {s["name"]: case.arrays[s["array"]].astype(np.float64) for s in specs if "array" in s}
+
+
+def _close(a, b, rtol=1e-10, atol=1e-12):
+    a = a.detach().numpy() if isinstance(a, torch.Tensor) else np.asarray(a)
+    assert a.shape == np.shape(b) and np.allclose(a, b, rtol=rtol, atol=atol)
+
+
+def test_numpy_and_torch_references_agree_on_every_case():
+    for args in _inputs("linreg"):
+        t = {k: torch.tensor(v) for k, v in args.items()}
+        _close(torch_ref.linreg(**t), np_ref.linreg(**args))
+    count = 0
+    for args in _inputs("linreg_grad"):
+        w = torch.tensor(args["w"], requires_grad=True)
+        b = torch.tensor(args["b"], requires_grad=True)
+        X, y = torch.tensor(args["X"]), torch.tensor(args["y"])
+        loss = torch_ref.squared_loss(torch_ref.linreg(X, w, b), y).mean()
+        autograd = torch.autograd.grad(loss, (w, b))
+        for got_ref, got_np, auto in zip(torch_ref.linreg_grad(**args), np_ref.linreg_grad(**args), autograd):
+            _close(got_ref, got_np)
+            _close(auto, got_np)
+        count += 1
+    for args in _inputs("normal_equation"):
+        for a, b in zip(torch_ref.normal_equation(**args), np_ref.normal_equation(**args)):
+            _close(a, b, rtol=1e-8, atol=1e-9)
+    assert count >= 10
+
+
+def test_central_differences_are_exact_enough_on_a_quadratic():
+    rng = np.random.default_rng(0)
+    A, x = rng.normal(size=(4, 4)), rng.normal(size=(2, 2))
+    grad = gradcheck.central_diff(lambda v: float(v.reshape(-1) @ A @ v.reshape(-1)), x)
+    assert np.allclose(grad.reshape(-1), (A + A.T) @ x.reshape(-1), rtol=1e-8, atol=1e-9)
+    assert x.dtype == np.float64 and grad.shape == x.shape
+
+
+def test_gradient_failure_names_the_worst_entry():
+    reference = np.array([[1.0, 2.0], [3.0, 4.0]])
+    got = reference.copy()
+    got[1, 0] += 0.5
+    got[0, 1] += 0.1
+    assert gradcheck.gradient_failure(reference.copy(), reference, "dw", "x") is None
+    failure = gradcheck.gradient_failure(got, reference, "dw", "finite differences")
+    assert "worst entry (1, 0): got 3.5, expected 3" in failure.summary
+    assert "2 of 4 entries" in failure.summary
+
+
+def test_substituted_restores_the_namespace():
+    ns = {"relu": "mine"}
+    with substituted(ns, {"relu": abs, "linreg": min}):
+        assert ns == {"relu": abs, "linreg": min}
+    assert ns == {"relu": "mine"}

@@ -1,0 +1,150 @@
+"""Exercise 4: references, stubs, correct-but-different and buggy submissions."""
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+import pytest
+
+from conftest import SUBMISSIONS, failing_checks, failing_functions, grade
+from grader import report
+from grader.spec import load_exercise
+
+ROOT = Path(__file__).resolve().parent.parent
+N = 4
+FOLDER = SUBMISSIONS / f"exercise{N}"
+FUNCTIONS = set(load_exercise(N).functions)
+
+# name -> (the functions that fail, a check that fails, its golden diagnosis or None)
+BUGS = {
+    'bug_relu_inplace': (['relu'], 'relu: leaves X unchanged and returns a new tensor',
+        "in place instead of a copy: compute into a new array/tensor and leave the caller's inputs alone"),
+    'bug_relu_clamp_': (['relu'], 'relu: leaves X unchanged and returns a new tensor',
+        "in place instead of a copy: compute into a new array/tensor and leave the caller's inputs alone"),
+    'bug_relu_float': (['relu'], "relu: keeps X's dtype and device (float32 and float64)",
+        None),
+    'bug_relu_torch_max': (['relu'], 'relu: computes max(X, 0)',
+        None),
+    'bug_relu_backward': (['relu'], 'relu: backward agrees with finite differences of your relu',
+        None),
+    'bug_relu_numpy': (['relu'], 'relu: backward: gradient 1 where X > 0, 0 where X < 0',
+        None),
+    'bug_relu_abs': (['relu'], 'relu: computes max(X, 0)',
+        'your relu computed |X|: negative values must become 0, not positive'),
+    'bug_mlp_no_relu': (['mlp'], 'mlp: computes relu(X @ W1 + b1) @ W2 + b2',
+        'the hidden layer has no ReLU: two linear layers in a row are still linear'),
+    'bug_mlp_no_reshape': (['mlp'], 'mlp: flattens X to (-1, num_inputs) first',
+        None),
+    'bug_mlp_elementwise': (['mlp'], 'mlp: computes relu(X @ W1 + b1) @ W2 + b2',
+        None),
+    'bug_mlp_relu_output': (['mlp'], 'mlp: computes relu(X @ W1 + b1) @ W2 + b2',
+        None),
+    'bug_mlp_detach': (['mlp'], 'mlp: backward reaches X, W1, b1, W2 and b2',
+        'the result is not connected to this input: look for a .detach(), .data, .numpy() or torch.tensor(...) on the way'),
+}
+
+
+@lru_cache(maxsize=None)
+def _graded(name: str, seed: int = 1234):
+    """Each submission is graded once per module (results are immutable data)."""
+    return grade(FOLDER / f"{name}.py", seed=seed)
+
+
+def test_every_contract_function_is_graded():
+    assert FUNCTIONS == set(['relu', 'mlp'])
+
+
+@pytest.mark.parametrize("seed", [0])
+def test_reference_full_marks_and_stub_zero(seed):
+    ref = grade(ROOT / f"reference/exercise{N}.py", seed=seed)
+    stub = grade(ROOT / f"exercises/exercise{N}.py", seed=seed)
+    assert ref.passed and ref.score == ref.max_score, failing_checks(ref)
+    assert stub.score == 0 and failing_functions(stub) == FUNCTIONS
+
+
+@pytest.mark.slow
+def test_reference_and_stub_identical_under_ten_seeds():
+    scores = set()
+    for seed in range(10):
+        ref = grade(ROOT / f"reference/exercise{N}.py", seed=seed)
+        stub = grade(ROOT / f"exercises/exercise{N}.py", seed=seed)
+        assert ref.passed, (seed, failing_checks(ref))
+        scores.add((ref.score, ref.max_score, stub.score, tuple(c.points for c in ref.checks)))
+    assert len(scores) == 1 and next(iter(scores))[2] == 0
+
+
+@pytest.mark.parametrize("name", sorted(p.stem for p in FOLDER.glob("ok_*.py")))
+def test_correct_but_different_solutions_get_full_marks(name):
+    result = _graded(name)
+    assert result.passed and result.score == result.max_score, failing_checks(result)
+
+
+def test_at_least_three_correct_and_ten_buggy_files():
+    assert len(list(FOLDER.glob("ok_*.py"))) >= 3
+    assert len(list(FOLDER.glob("bug_*.py"))) >= 10
+    assert {p.stem for p in FOLDER.glob("bug_*.py")} == set(BUGS)
+
+
+@pytest.mark.parametrize("name", sorted(BUGS))
+def test_buggy_submission_fails_exactly_its_functions(name):
+    functions, check, diagnosis = BUGS[name]
+    result = _graded(name)
+    assert failing_functions(result) == set(functions), failing_checks(result)
+    if check is not None:
+        found = {c.test_name: c for c in result.checks}[check]
+        assert not found.passed
+        if diagnosis is not None:
+            assert found.failure.diagnosis == diagnosis
+            assert diagnosis in report.render("terminal.txt.j2", result)
+
+
+def test_in_place_relu_report_says_so():
+    result = _graded("bug_relu_inplace")
+    failed = {c.test_name: c for c in result.checks}["relu: leaves X unchanged and returns a new tensor"]
+    assert failed.failure.summary.startswith("relu changed its input `X` in place")
+
+
+def test_wrong_custom_backward_is_caught_by_finite_differences():
+    result = _graded("bug_relu_backward")
+    assert failing_checks(result) == {"relu: backward: gradient 1 where X > 0, 0 where X < 0",
+                                      "relu: backward agrees with finite differences of your relu"}
+    failed = {c.test_name: c for c in result.checks}["relu: backward agrees with finite differences of your relu"]
+    assert "worst entry (" in failed.failure.summary
+
+
+def test_float_cast_fails_dtype_not_values():
+    checks = failing_checks(_graded("bug_relu_float"))
+    assert "relu: computes max(X, 0)" not in checks
+    assert "relu: keeps X's dtype and device (float32 and float64)" in checks
+
+
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
+
+import reference.exercise4 as torch_ref  # noqa: E402
+import reference.numpy_solutions as np_ref  # noqa: E402
+
+
+def test_numpy_and_torch_references_agree_on_every_case():
+    count = 0
+    for check in load_exercise(N).checks:
+        fn = check.function
+        for seed in range(3):
+            for case in check.cases(check.rng(seed)):
+                args = {s["name"]: case.arrays[s["array"]].astype(np.float64) for s in case.params["args"]}
+                got = getattr(torch_ref, fn)(**{k: torch.tensor(v) for k, v in args.items()}).numpy()
+                want = getattr(np_ref, fn)(**args)
+                assert got.shape == want.shape and np.allclose(got, want, rtol=1e-12, atol=1e-12)
+                count += 1
+    assert count >= 30
+
+
+def test_finite_difference_inputs_keep_away_from_the_kink():
+    for check in load_exercise(N).checks:
+        if check.probe != "backward_fd":
+            continue
+        for seed in range(5):
+            for case in check.cases(check.rng(seed)):
+                a = case.arrays
+                pre = a["X"] if check.function == "relu" else a["X"].reshape(-1, a["W1"].shape[0]) @ a["W1"] + a["b1"]
+                assert np.abs(pre).min() >= 1e-3

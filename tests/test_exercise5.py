@@ -1,0 +1,160 @@
+"""Exercise 5: references, stubs, correct-but-different and buggy submissions."""
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+import pytest
+
+from conftest import SUBMISSIONS, failing_checks, failing_functions, grade
+from grader import report
+from grader.spec import load_exercise
+
+ROOT = Path(__file__).resolve().parent.parent
+N = 5
+FOLDER = SUBMISSIONS / f"exercise{N}"
+FUNCTIONS = set(load_exercise(N).functions)
+
+HOLDS_NEAR = "chain_rule_holds: uses the absolute tolerance 1e-6 near zero"
+
+# name -> (the functions that fail, a check that fails, its golden diagnosis or None)
+BUGS = {
+    'bug_grads_swapped': (['chain_rule_grads'], 'chain_rule_grads: dy2_dy1 is w2',
+        'swapped outputs: you returned (dy1_dw1, dy2_dy1, dy2_dw1); return (dy2_dy1, dy1_dw1, dy2_dw1) in that order'),
+    'bug_grads_backward_on_caller': (['chain_rule_grads'], "chain_rule_grads: leaves the caller's tensors unchanged",
+        None),
+    'bug_grads_no_retain': (['chain_rule_grads'], 'chain_rule_grads: dy2_dw1 is w2 * x',
+        None),
+    'bug_grads_not_detached': (['chain_rule_grads'], "chain_rule_grads: leaves the caller's tensors unchanged",
+        None),
+    'bug_holds_tensor': (['chain_rule_holds'], 'chain_rule_holds: returns a Python bool',
+        None),
+    'bug_holds_default_atol': (['chain_rule_holds'], 'chain_rule_holds: uses the absolute tolerance 1e-6 near zero',
+        "near 0 the absolute tolerance decides: torch.allclose's default is atol=1e-8, the exercise asks for atol=1e-6"),
+    'bug_holds_sums': (['chain_rule_holds'], 'chain_rule_holds: False for inconsistent triples',
+        None),
+    'bug_holds_first': (['chain_rule_holds'], 'chain_rule_holds: False for inconsistent triples',
+        None),
+    'bug_holds_exact': (['chain_rule_holds'], 'chain_rule_holds: True for consistent triples',
+        None),
+    'bug_manual_len': (['manual_grad'], "manual_grad: matches the reference's autograd under torch.no_grad()",
+        'you divided by len(x) = 3 (the number of rows) instead of x.numel() = 12'),
+    'bug_manual_no_mean': (['manual_grad'], "manual_grad: matches the reference's autograd under torch.no_grad()",
+        'your gradient is 5× the expected one (n = 5): a sum where a mean belongs, or a missing 1/n?'),
+    'bug_manual_half': (['manual_grad'], "manual_grad: matches the reference's autograd under torch.no_grad()",
+        'your gradient is half the expected one: is there an extra 1/2 (or a missing factor 2)?'),
+    'bug_manual_autograd': (['manual_grad'], "manual_grad: matches the reference's autograd under torch.no_grad()",
+        None),
+}
+
+
+@lru_cache(maxsize=None)
+def _graded(name: str, seed: int = 1234):
+    """Each submission is graded once per module (results are immutable data)."""
+    return grade(FOLDER / f"{name}.py", seed=seed)
+
+
+def test_every_contract_function_is_graded():
+    assert FUNCTIONS == set(['chain_rule_grads', 'chain_rule_holds', 'manual_grad'])
+
+
+@pytest.mark.parametrize("seed", [0])
+def test_reference_full_marks_and_stub_zero(seed):
+    ref = grade(ROOT / f"reference/exercise{N}.py", seed=seed)
+    stub = grade(ROOT / f"exercises/exercise{N}.py", seed=seed)
+    assert ref.passed and ref.score == ref.max_score, failing_checks(ref)
+    assert stub.score == 0 and failing_functions(stub) == FUNCTIONS
+
+
+@pytest.mark.slow
+def test_reference_and_stub_identical_under_ten_seeds():
+    scores = set()
+    for seed in range(10):
+        ref = grade(ROOT / f"reference/exercise{N}.py", seed=seed)
+        stub = grade(ROOT / f"exercises/exercise{N}.py", seed=seed)
+        assert ref.passed, (seed, failing_checks(ref))
+        scores.add((ref.score, ref.max_score, stub.score, tuple(c.points for c in ref.checks)))
+    assert len(scores) == 1 and next(iter(scores))[2] == 0
+
+
+@pytest.mark.parametrize("name", sorted(p.stem for p in FOLDER.glob("ok_*.py")))
+def test_correct_but_different_solutions_get_full_marks(name):
+    result = _graded(name)
+    assert result.passed and result.score == result.max_score, failing_checks(result)
+
+
+def test_at_least_three_correct_and_ten_buggy_files():
+    assert len(list(FOLDER.glob("ok_*.py"))) >= 3
+    assert len(list(FOLDER.glob("bug_*.py"))) >= 10
+    assert {p.stem for p in FOLDER.glob("bug_*.py")} == set(BUGS)
+
+
+@pytest.mark.parametrize("name", sorted(BUGS))
+def test_buggy_submission_fails_exactly_its_functions(name):
+    functions, check, diagnosis = BUGS[name]
+    result = _graded(name)
+    assert failing_functions(result) == set(functions), failing_checks(result)
+    if check is not None:
+        found = {c.test_name: c for c in result.checks}[check]
+        assert not found.passed
+        if diagnosis is not None:
+            assert found.failure.diagnosis == diagnosis
+            assert diagnosis in report.render("terminal.txt.j2", result)
+
+
+def test_tensor_answer_loses_only_the_type_point():
+    assert failing_checks(_graded("bug_holds_tensor")) == {"chain_rule_holds: returns a Python bool"}
+
+
+def test_default_allclose_loses_only_the_near_zero_point():
+    assert failing_checks(_graded("bug_holds_default_atol")) == {HOLDS_NEAR}
+
+
+def test_caller_requires_grad_change_is_named():
+    result = _graded("bug_grads_backward_on_caller")
+    failed = {c.test_name: c for c in result.checks}["chain_rule_grads: leaves the caller's tensors unchanged"]
+    assert failed.failure.summary == "the caller's `w1` now requires grad"
+
+
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
+
+import reference.exercise5 as torch_ref  # noqa: E402
+import reference.numpy_solutions as np_ref  # noqa: E402
+
+
+def _cases(function: str, seeds=range(3)):
+    for check in load_exercise(N).checks:
+        if check.function == function:
+            for seed in seeds:
+                yield from check.cases(check.rng(seed))
+
+
+def test_numpy_and_torch_references_agree_on_every_case():
+    count = 0
+    for case in _cases("manual_grad"):
+        x = case.arrays["x"].astype(np.float64)
+        xt = torch.tensor(x, requires_grad=True)
+        (auto,) = torch.autograd.grad((2 * (xt + 1) ** 2).mean(), xt)
+        with torch.no_grad():
+            got = torch_ref.manual_grad(torch.tensor(x)).numpy()
+        assert np.allclose(got, np_ref.manual_grad(x), rtol=1e-12, atol=1e-14)
+        assert np.allclose(auto.numpy(), np_ref.manual_grad(x), rtol=1e-12, atol=1e-14)
+        count += 1
+    assert count >= 12
+
+
+def test_the_reference_agrees_with_every_designed_triple():
+    labels = []
+    for case in _cases("chain_rule_holds", range(5)):
+        args = [torch.tensor(case.arrays[s["array"]]) for s in case.params["args"]]
+        assert torch_ref.chain_rule_holds(*args) is case.context["holds"], case.label
+        labels.append(case.context["holds"])
+    assert True in labels and False in labels
+
+
+def test_chain_rule_grads_reference_matches_the_formulas():
+    for case in _cases("chain_rule_grads"):
+        a = {k: torch.tensor(v, dtype=torch.float64) for k, v in case.arrays.items()}
+        for got, want in zip(torch_ref.chain_rule_grads(**a), (a["w2"], a["x"], a["w2"] * a["x"])):
+            assert torch.allclose(got, want)
