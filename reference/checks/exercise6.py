@@ -150,7 +150,7 @@ def transform_values(case: Case, expected: Message, got: Message) -> Failure | N
         return Failure("transform returned values that are not numbers")
     x = case.arrays["image"].astype(np.float64).ravel()
     failure = close_arrays(have.astype(np.float64).ravel(), expected.arrays["out"].astype(np.float64).ravel(),
-                           "the scaled pixels", rtol=1e-6, atol=1e-6)
+                           "transform's output", rtol=1e-6, atol=1e-6)
     if failure is None:
         return None
     from dataclasses import replace
@@ -487,10 +487,10 @@ def moves_batches(case: Case, expected: Message, got: Message) -> Failure | None
     records = device.get("unmoved") or [{}]
     first = records[0] if isinstance(records[0], dict) else {}
     home = str(device.get("home", "?"))[:20]
-    gpu = "" if home == "cpu" else " (on a GPU this raises 'Expected all tensors to be on the same device')"
-    return Failure(f"the {first.get('batch', 'batch')} of a batch were used in `{first.get('op', '?')}` while "
-                   f"still on {first.get('device', 'the CPU')}, without being moved to the net's device "
-                   f"({home}){gpu}", hint=DEVICE_HINT)
+    where = "on a GPU" if home == "cpu" else "here"
+    return Failure(f"the {first.get('batch', 'batch')} of a batch reached `{first.get('op', '?')}` without being "
+                   f"moved to the net's device ({home}); they arrive on {first.get('device', 'the CPU')}, and "
+                   f"{where} that fails with 'Expected all tensors to be on the same device'", hint=DEVICE_HINT)
 
 
 # --------------------------------------------------------------------------- train_epoch: the full run
@@ -533,8 +533,8 @@ def full_run_matches(case: Case, expected: Message, got: Message) -> Failure | N
     off = abs(f["accuracy"] - f["reference_accuracy"]) > ACCURACY_TOLERANCE
     if not far and not off:
         return None
-    return Failure(f"after {EPOCHS} epochs, held-out accuracy {f['accuracy']:.1%} against {ref}; the weights are "
-                   f"{f['distance']:.3g} of the reference's training distance away from the reference's "
+    return Failure(f"after {EPOCHS} epochs, held-out accuracy {f['accuracy']:.1%} against {ref}; your weights end "
+                   f"{f['distance']:.3g} x (the reference's distance from the start) away from the reference's "
                    f"(allowed: {WEIGHT_TOLERANCE:g}, and {ACCURACY_TOLERANCE:.1%} of accuracy)",
                    hint="follow the steps in order for every batch: forward, loss, zero_grad, backward, update")
 
@@ -573,8 +573,8 @@ def eval_cases(rng: np.random.Generator) -> list[Case]:
         per_batch = [c.mean() for c in np.split(correct, np.cumsum(sizes)[:-1])]
         context = {"exact": float(correct.mean()), "batch_mean": float(np.mean(per_batch)),
                    "correct": int(correct.sum())}
-        label = (f"a {loader} of {len(sizes)} batches of sizes {', '.join(map(str, sizes))}, "
-                 f"{int(correct.sum())} of {len(pick)} examples correctly classified")
+        label = (f"a {loader} of {len(sizes)} batches of sizes {', '.join(map(str, sizes))}; the labels make "
+                 f"{int(correct.sum())} of the {len(pick)} examples correctly classified")
         cases.append(Case(label, {**weights, "images": pool[pick], "labels": labels},
                           {"sizes": sizes, "loader": loader}, context))
     return cases
