@@ -208,7 +208,7 @@ class BatchTensor(torch.Tensor):
         others = [t for t in tensors if not isinstance(t, BatchTensor)]
         if not others:
             return super().__torch_function__(func, types, args, kwargs)
-        device = others[0].device
+        device = next((t.device for t in others if t.device.type != "cpu"), others[0].device)
         for t in tensors:
             if isinstance(t, BatchTensor):
                 watch.record_unmoved(t.role, name, str(_plain(t).device))

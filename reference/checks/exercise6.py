@@ -26,15 +26,17 @@ PARAMS = ("W1", "b1", "W2", "b2")
 SHAPES = {"W1": (200, 784), "b1": (200,), "W2": (10, 200), "b2": (10,)}
 
 # The full run: 4,000 images, 63 batches an epoch (the last one of 32).
-EPOCHS, BATCH_SIZE, LR = 4, 64, 0.1
-# Tolerances of the full run, from `python bench/exercise6.py spread --seeds 30` (the
-# numbers are in that script's docstring): correct loops written differently end at most
-# 2.4e-6 (float32 on 1 or 2 threads) and 5e-4 (float64 throughout) of the training
-# distance away from the reference, and within 0.1 point of its accuracy; the slightest bug
-# measured (no zero_grad, lr off by 10 %, one batch skipped) lands 0.05 to 10 away. Over
-# 30 seeds the reference's held-out accuracy has a spread (sd) of 0.6 points.
-WEIGHT_TOLERANCE = 0.01  # |theta - theta_ref| / |theta_ref - theta_0|
-ACCURACY_TOLERANCE = 0.006  # one sd of the reference's accuracy over seeds
+EPOCHS, BATCH_SIZE, LR = 4, 64, 0.03
+# Tolerances of the full run, measured over 20 seeds with `python bench/exercise6.py spread`
+# (figures in its docstring). Distance = |theta - theta_ref| / |theta_ref - theta_0|.
+# Correct loops written differently (inline p.add_(g, alpha=-lr); float64 throughout, a
+# stand-in for a GPU's rounding) end 5e-7 away, or up to 3.3e-3 when rounding flips a ReLU
+# somewhere; their held-out accuracy is within 0.002 of the reference's. Slight bugs land
+# further: the last (smaller) batch skipped 0.021 or more, lr off by 10 % 0.045 or more (both
+# also fail the steps check), no zero_grad about 100. The reference's own accuracy varies
+# by 2.0 points (sd) from seed to seed.
+WEIGHT_TOLERANCE = 0.02  # 6x the largest correct distance seen
+ACCURACY_TOLERANCE = 0.01  # 5x the largest correct accuracy gap; half the sd over seeds
 # Time budget of the full run, against the reference's own time in the same grading.
 TIME_FACTOR, TIME_SLACK = 10.0, 5.0
 
