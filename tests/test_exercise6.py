@@ -92,6 +92,7 @@ def test_missing_to_device_loses_only_the_device_checks() -> None:
     assert "without being moved to the net's device (cpu)" in message
 
 
+@pytest.mark.slow
 def test_buggy_steps_lose_steps_and_full_run() -> None:
     result = grade(SUBS / "no_zero_grad.py", seed=13)
     assert failing_checks(result) == BUGS["no_zero_grad"]
