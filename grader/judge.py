@@ -107,7 +107,8 @@ def _result(submission: Submission, options: Options, exercise: Exercise, device
         isolation=run.layers,
         output=run.output,
         seconds=time.monotonic() - t0,
-        extras={"cell_errors": _cell_errors(run) if submission.notebook else []},
+        extras={"cell_errors": _cell_errors(run) if submission.notebook else [],
+                **(exercise.extras(planned, expected, run.outcomes) if exercise.extras else {})},
     )
 
 
@@ -234,7 +235,8 @@ def case_failure(check: Check, case: Case, expected: wire.Message, outcome: sand
         return _error_failure(fn, header)
     if header.get("type") != "answer" or not isinstance(header.get("info"), dict):
         return Failure("the answer could not be read")
-    return check.verdict(case, expected, outcome.message)
+    got = wire.Message({**header, "judge_seconds": outcome.seconds}, outcome.message.arrays)  # judge's clock
+    return check.verdict(case, expected, got)
 
 
 def _problem_failure(fn: str, outcome: sandbox.TaskOutcome, timeout: float) -> Failure:

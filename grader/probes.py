@@ -247,7 +247,7 @@ def register(name: str) -> Callable[[Callable[..., Answer]], Callable[..., Answe
 
 
 # Modules that register exercise-specific probes (preloaded by the worker).
-EXTENSIONS: tuple[str, ...] = ("grader.probes_linalg",)
+EXTENSIONS: tuple[str, ...] = ("grader.probes_linalg", "grader.probes_mnist")
 
 
 def load_extensions() -> None:

@@ -86,6 +86,7 @@ class TaskOutcome:
     message: wire.Message | None = None
     problem: str = ""  # "timeout", "crash", "protocol", "skipped", "load"
     detail: str = ""
+    seconds: float = 0.0  # judge's clock: from the previous answer (or "loaded") to this one
 
 
 @dataclass(frozen=True)
@@ -275,6 +276,7 @@ def run(units: tuple[Unit, ...], tasks: list[Task], *, timeout: float, device: s
 
 def _drain(worker: _Worker, pending: list[Task], outcomes: dict[int, TaskOutcome], deadlines: _Deadlines) -> str:
     """Collect answers in order until done or a task fails; return the failure kind."""
+    since = time.monotonic()
     while pending:
         task = pending[0]
         msg, problem, detail = worker.receive(deadlines.of(task.function))
@@ -283,7 +285,9 @@ def _drain(worker: _Worker, pending: list[Task], outcomes: dict[int, TaskOutcome
         if problem:
             _fail_current(pending, outcomes, problem, detail)
             return problem
-        outcomes[task.id] = TaskOutcome(message=msg)
+        now = time.monotonic()
+        outcomes[task.id] = TaskOutcome(message=msg, seconds=now - since)
+        since = now
         pending.pop(0)
     return ""
 

@@ -67,6 +67,8 @@ class Exercise:
     checks: tuple[Check, ...]
     timeout: float = 60.0
     weights: dict[str, float] = field(default_factory=dict)
+    # (planned, expected, outcomes) -> entries for GradeResult.extras (e.g. loss curves)
+    extras: Callable[..., dict[str, Any]] | None = None
 
     @property
     def functions(self) -> list[str]:
