@@ -5,6 +5,7 @@ Exit status: 0 every check passed, 1 some check failed, 2 nothing could be grade
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Sequence
@@ -150,3 +151,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("grade: interrupted", file=sys.stderr)
         return 130
+    except Exception as exc:  # a bug in the grader: one line, never a traceback (GRADER_DEBUG=1 shows it)
+        if os.environ.get("GRADER_DEBUG"):
+            raise
+        print(f"grade: internal error (not your fault; GRADER_DEBUG=1 shows details): {type(exc).__name__}: "
+              f"{str(exc)[:300]}", file=sys.stderr)
+        return EXIT_USAGE

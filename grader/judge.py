@@ -89,11 +89,12 @@ def grade(submission: Submission, options: Options) -> GradeResult:
         expected = sandbox.collect_reference(reference, tasks, timeout=max(120.0, 2 * timeout))
         _EXPECTED[(exercise.reference, options.seed)] = (cuda, expected)
     checks = [decide(p, expected, run, timeout) for p in planned]
-    return _result(submission, options, exercise, device, checks, run, timeout, t0)
+    return _result(submission, options, exercise, device, checks, run, timeout, t0, planned, expected)
 
 
 def _result(submission: Submission, options: Options, exercise: Exercise, device: str,
-            checks: list[CheckResult], run: sandbox.RunOutcome, timeout: float, t0: float) -> GradeResult:
+            checks: list[CheckResult], run: sandbox.RunOutcome, timeout: float, t0: float,
+            planned: list[Planned], expected: dict[int, wire.Message]) -> GradeResult:
     load_failure = submission_failure(run, timeout)
     if load_failure is not None:
         checks.insert(0, CheckResult("submission", _short(load_failure), 0.0, 0.0, load_failure))
@@ -129,7 +130,7 @@ def _grade_precomputed(submission: Submission, options: Options, exercise: Exerc
     run = sandbox.run(submission.units, tasks, timeout=timeout, device=device, seed=options.seed,
                       weights=exercise.weights, stop_on_unit_error=not submission.notebook)
     checks = [pending(p.check) if p.check.hidden else decide(p, expected, run, timeout) for p in planned]
-    return _result(submission, options, exercise, device, checks, run, timeout, t0)
+    return _result(submission, options, exercise, device, checks, run, timeout, t0, public, expected)
 
 
 def pending(check: Check) -> CheckResult:
