@@ -37,6 +37,9 @@ def add_common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--device", choices=("cpu", "cuda", "auto"), default="auto",
                    help="where the student's code runs (auto: CUDA when available)")
     p.add_argument("--timeout", type=float, help="seconds for the whole submission (default 60, 300 for exercise 6)")
+    p.add_argument("--isolation", choices=("best-effort", "strict"), default="best-effort",
+                   help="strict: refuse to grade (exit 2) unless the worker gets PID and network "
+                        "namespaces, Landlock and rlimits (see `grade doctor`)")
     p.add_argument("--templates", metavar="DIR", help="a folder of Jinja templates that override the built-in ones")
 
 
@@ -61,7 +64,7 @@ def grade_file(argv: Sequence[str]) -> int:
         submission = load.read_submission(args.file)
 
         options = judge.Options(seed=args.seed if args.seed is not None else secrets.randbelow(2**31),
-                                device=args.device, timeout=args.timeout)
+                                device=args.device, timeout=args.timeout, isolation=args.isolation)
         try:
             result = judge.grade(submission, options)
         except LookupError as exc:

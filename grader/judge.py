@@ -25,6 +25,7 @@ class Options:
     seed: int
     device: str = "auto"
     timeout: float | None = None
+    isolation: str = "best-effort"  # or "strict": refuse to grade below isolation.STRICT
 
 
 @dataclass(frozen=True)
@@ -59,8 +60,13 @@ def grade(submission: Submission, options: Options) -> GradeResult:
     reference = sandbox.start_reference(exercise.reference, tasks)
     cuda = sandbox.reference_ready(reference)
     device = resolve_device(options.device, cuda)
-    run = sandbox.run(submission.units, tasks, timeout=timeout, device=device, seed=options.seed,
-                      weights=exercise.weights, stop_on_unit_error=not submission.notebook)
+    try:
+        run = sandbox.run(submission.units, tasks, timeout=timeout, device=device, seed=options.seed,
+                          weights=exercise.weights, stop_on_unit_error=not submission.notebook,
+                          isolation_mode=options.isolation)
+    except BaseException:
+        reference.kill()  # e.g. --isolation strict refused this machine
+        raise
     expected = sandbox.collect_reference(reference, tasks, timeout=max(120.0, 2 * timeout))
     load_failure = submission_failure(run, timeout)
     checks = [decide(p, expected, run, timeout) for p in planned]

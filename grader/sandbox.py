@@ -363,6 +363,20 @@ def _confirmation(worker: _Worker, deadline: float, request: isolation.Request) 
     return layers
 
 
+def confined_layers(mode: str = "best-effort", timeout: float = 120.0) -> tuple[str, ...]:
+    """Start a worker with nothing to run; return the layers it confirmed (`grade doctor`)."""
+    work = Path(tempfile.mkdtemp(prefix="grader-"))
+    (work / "box").mkdir()
+    request = make_request(mode)
+    worker = _start((), [], str(work / "box"), str(work / "output.log"), "cpu", 0, default_limits(timeout),
+                    True, request)
+    try:
+        return _confirmation(worker, time.monotonic() + timeout, request)
+    finally:
+        worker.kill()
+        _remove(work)
+
+
 def _drain(worker: _Worker, pending: list[Task], outcomes: dict[int, TaskOutcome], deadlines: _Deadlines) -> str:
     """Collect answers in order until done or a task fails; return the failure kind."""
     while pending:
