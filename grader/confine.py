@@ -65,6 +65,27 @@ def scrub_environment(box: str, threads: int) -> None:
                       OPENBLAS_NUM_THREADS=n, PYTHONHASHSEED="0", MPLBACKEND="Agg")
 
 
+def wipe_initial_environment() -> bool:
+    """Zero the environment strings the process started with (what /proc/self/environ shows).
+
+    A forked worker inherits the judge's original environment block; clearing os.environ
+    does not erase it. Call after os.environ was cleared, so nothing points into it.
+    """
+    if not LINUX:
+        return False
+    try:
+        with open("/proc/self/stat", "rb") as fh:
+            stat = fh.read()
+        fields = stat[stat.rindex(b")") + 2 :].split()
+        start, end = int(fields[47]), int(fields[48])  # env_start, env_end (fields 50 and 51)
+    except (OSError, ValueError, IndexError):
+        return False
+    if not 0 < start < end or end - start > 1 << 24:
+        return False
+    ctypes.memset(start, 0, end - start)
+    return True
+
+
 def clean_sys_path() -> None:
     """Drop the cwd, '' and user site from sys.path; keep the interpreter's own entries."""
     import site
@@ -129,6 +150,7 @@ def enter(box: str, log_path: str, limits: Limits, request: isolation.Request | 
     clean_sys_path()
     if request.on("env-scrub"):
         scrub_environment(box, limits.threads)
+        wipe_initial_environment()
         layers.append("env-scrub")
     nproc = request.on("rlimit-nproc") and os.getuid() != 0 and "userns" in layers
     layers += set_rlimits(limits, request, nproc)

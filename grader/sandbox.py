@@ -104,6 +104,7 @@ class _Worker:
     process: Any
     conn: Any
     group: cgroups.Group | None = None
+    reap: bool = True  # kill descendants through /proc (the "subreaper" layer, judge side)
     started: float = field(default_factory=time.monotonic)
 
 
@@ -145,7 +146,7 @@ class _Worker:
         pid = self.process.pid
         if self.group is not None:
             cgroups.kill(self.group)
-        if pid is not None:
+        if pid is not None and self.reap:
             reaper.kill_descendants(pid)
         if pid is not None and hasattr(os, "killpg"):
             try:
@@ -163,7 +164,8 @@ class _Worker:
         if self.group is not None:
             cgroups.kill(self.group)
             cgroups.remove(self.group)
-        _sweep()
+        if self.reap:
+            _sweep()
 
 
 def _sweep() -> None:
@@ -250,7 +252,7 @@ def _start(units: tuple[Unit, ...], tasks: list[Task], box: str, log: str, devic
     proc = ctx.Process(target=entry.student, args=(job, send), daemon=True)
     _launch(proc)
     send.close()
-    return _Worker(proc, recv, group)
+    return _Worker(proc, recv, group, reap=request.on("subreaper"))
 
 
 def memory_cap(limits: Limits) -> int:
