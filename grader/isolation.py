@@ -77,14 +77,31 @@ def required(mode: str) -> tuple[str, ...]:
 
 
 def reference_dirs() -> tuple[str, ...]:
-    """Where the reference solutions live (the worker must not read them)."""
-    try:
-        spec = importlib.util.find_spec("reference")
-    except (ImportError, ValueError):
-        return ()
-    if spec is None or not spec.submodule_search_locations:
-        return ()
-    return tuple(os.path.realpath(p) for p in spec.submodule_search_locations)
+    """Every copy of the reference solutions an import could reach (the worker reads none).
+
+    Not only the first on sys.path: an editable install's finder, or a checkout beside an
+    installed copy, would otherwise leave a second copy readable.
+    """
+    import importlib.machinery
+
+    found: list[str] = []
+    specs = []
+    for finder in sys.meta_path:
+        try:
+            specs.append(finder.find_spec("reference", None))  # type: ignore[attr-defined]
+        except Exception:  # finders of all kinds; any may object
+            continue
+    for entry in sys.path:
+        try:
+            specs.append(importlib.machinery.PathFinder.find_spec("reference", [entry or os.getcwd()]))
+        except (ImportError, ValueError, OSError):
+            continue
+    for spec in specs:
+        for path in (spec.submodule_search_locations or []) if spec is not None else []:
+            real = os.path.realpath(path)
+            if os.path.isdir(real) and real not in found:
+                found.append(real)
+    return tuple(found)
 
 
 def forkserver_dir() -> str | None:

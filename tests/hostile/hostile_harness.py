@@ -118,8 +118,9 @@ def named(token: str) -> list[int]:
 
 def render(case: Case, traps: Traps, folder: Path) -> Path:
     """The case's source with the traps' coordinates filled in, saved as exerciseN.py."""
-    from grader import isolation
+    from grader import isolation, sandbox
 
+    sandbox.warm_up()  # restarts a forkserver that an earlier case managed to kill
     source = case.path.read_text()
     fs_dir = isolation.forkserver_dir() or "/nonexistent"
     listener = next(iter(sorted(Path(fs_dir).glob("listener-*"))), Path("/nonexistent")) if fs_dir else ""

@@ -1,18 +1,11 @@
 # exercise: 1
-# hostile: burns CPU in several threads at import (CPU time grows faster than the clock)
+# hostile: spins at import, so only the CPU-time limit (5 s here) or the wall clock can stop it
 # expect: 0
-# timeout: 30
-import threading
-
-
-def _spin():
-    while True:
-        pass
-
-
-for _ in range(3):
-    threading.Thread(target=_spin, daemon=True).start()
-_spin()
+# timeout: 40
+# cpu: 5
+# slow
+while True:
+    pass
 
 
 def squared_loss(y_hat, y):

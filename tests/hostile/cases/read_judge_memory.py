@@ -2,7 +2,7 @@
 # hostile: reads the judge's environment and memory through /proc; right only if refused
 # expect: 10
 READ = []
-for path in ("/proc/__JUDGE_PID__/environ", "/proc/__JUDGE_PID__/maps", "/proc/__JUDGE_PID__/cmdline"):
+for path in ("/proc/__JUDGE_PID__/environ", "/proc/__JUDGE_PID__/maps", "/proc/__JUDGE_PID__/fd/0"):
     try:
         with open(path, "rb") as fh:
             if fh.read(64):
