@@ -86,8 +86,13 @@ def _write_failure_json(path: Path, reason: str) -> None:
 
     try:
         gradescope.write(path, gradescope.failure_results(f"Could not grade: {reason}"))
-    except OSError:
+    except (OSError, ValueError):  # ValueError: a NUL in the path
         pass
+
+
+def one_line(exc: BaseException) -> str:
+    """The message on one line: control characters (from file names, say) escaped."""
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in str(exc))
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -100,10 +105,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return commands.run(argv[0], argv[1:])
         return grade_file(argv)
     except UsageError as exc:
-        print(f"grade: error: {exc}", file=sys.stderr)
+        print(f"grade: error: {one_line(exc)}", file=sys.stderr)
         return EXIT_USAGE
     except GraderBug as exc:
-        print(f"grade: internal error (not your fault): {exc}", file=sys.stderr)
+        print(f"grade: internal error (not your fault): {one_line(exc)}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
         print("grade: interrupted", file=sys.stderr)
