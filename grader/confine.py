@@ -213,7 +213,7 @@ def _keep(child: int, alive_w: int, sweep: bool) -> None:
             status = st
             break
     if sweep:
-        reaper.kill_descendants(os.getpid())
+        reaper.kill_descendants(os.getpid(), reap_children=True)
     if os.WIFSIGNALED(status):
         sig = os.WTERMSIG(status)
         signal.signal(sig, signal.SIG_DFL)

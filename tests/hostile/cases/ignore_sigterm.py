@@ -1,6 +1,7 @@
 # exercise: 1
 # hostile: ignores every catchable signal, then loops forever
 # expect: 0
+# slow
 # timeout: 3
 import signal
 

@@ -1,6 +1,7 @@
 # exercise: 1
 # hostile: loops forever on numpy input only; the checks before it keep their points
 # expect: 6
+# slow
 # timeout: 4
 import numpy as np
 
