@@ -66,6 +66,7 @@ def attempt(case_name: str, disabled: frozenset[str], tmp_path: Path, monkeypatc
         try:
             result, seconds = run_case(case, traps, tmp_path / label, monkeypatch)
         except GraderBug as exc:  # the case broke the grader itself: the worst way out
+            settle_forkserver()
             return [f"the grader failed: {exc}"]
         problems = contained(case, traps, result, seconds)
         if case_name == "cpu_burner":  # the CPU limit shows in how the load ended, not the score
@@ -74,6 +75,25 @@ def attempt(case_name: str, disabled: frozenset[str], tmp_path: Path, monkeypatc
         return problems
     finally:
         traps.close()
+
+
+def settle_forkserver(wait: float = 10.0) -> None:
+    """Wait until a forkserver that a case killed has finished dying (without reaping it),
+    so that the next case is rendered with the address of its successor."""
+    import time
+    from multiprocessing import forkserver
+
+    pid = getattr(forkserver._forkserver, "_forkserver_pid", None)
+    end = time.monotonic() + wait
+    while pid and time.monotonic() < end:
+        try:
+            with open(f"/proc/{pid}/stat", "rb") as fh:
+                stat = fh.read()
+        except OSError:
+            return
+        if stat[stat.rindex(b")") + 2 :].split()[0] in (b"Z", b"X"):
+            return
+        time.sleep(0.05)
 
 
 def test_every_layer_named_in_a_proof_exists():
