@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import ctypes
 import errno
-import fcntl
 import os
 import socket
 import struct
@@ -124,6 +123,8 @@ def loopback_up() -> bool:
     """Bring `lo` up (it starts down in a new network namespace); a Jupyter kernel needs it."""
     if not LINUX:
         return False
+    import fcntl  # not on Windows
+
     try:
         with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
             req = struct.pack("16sH14x", b"lo", 0)

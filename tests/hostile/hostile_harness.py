@@ -122,8 +122,9 @@ def render(case: Case, traps: Traps, folder: Path) -> Path:
 
     sandbox.warm_up()  # restarts a forkserver that an earlier case managed to kill
     source = case.path.read_text()
-    fs_dir = isolation.forkserver_dir() or "/nonexistent"
-    listener = next(iter(sorted(Path(fs_dir).glob("listener-*"))), Path("/nonexistent")) if fs_dir else ""
+    from multiprocessing import forkserver
+
+    listener = getattr(forkserver._forkserver, "_forkserver_address", None) or "/nonexistent"
     refs = isolation.reference_dirs()
     values = {"__CANARY__": str(traps.canary), "__PORT__": str(traps.port), "__JUDGE_PID__": str(os.getpid()),
               "__TOKEN__": traps.token, "__FORKSERVER__": str(listener),

@@ -75,6 +75,8 @@ def attempt(case_name: str, disabled: frozenset[str], tmp_path: Path, monkeypatc
         return problems
     finally:
         traps.close()
+        if case_name == "forkserver_socket":  # it may have killed the forkserver: let that finish
+            settle_forkserver(wait=3.0)
 
 
 def settle_forkserver(wait: float = 10.0) -> None:
