@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 ROOT = "/sys/fs/cgroup"
 _COUNTER = itertools.count()
+_COLLECTED: set[str] = set()
 
 
 @dataclass(frozen=True)
@@ -71,6 +72,21 @@ def available() -> tuple[str, ...]:
     return tuple(f"cgroup-{c}" for c in ("pids", "memory") if _v1_base(c, own))
 
 
+def _collect_stale(base: str) -> None:
+    """Remove empty cgroups left by judges that were killed (their pid no longer exists)."""
+    try:
+        names = os.listdir(base)
+    except OSError:
+        return
+    for name in names:
+        parts = name.split("-")
+        if len(parts) == 3 and parts[0] == "grader" and parts[1].isdigit() and not os.path.exists(f"/proc/{parts[1]}"):
+            try:
+                os.rmdir(os.path.join(base, name))  # fails, harmlessly, while processes remain
+            except OSError:
+                pass
+
+
 def create(processes: int, memory_bytes: int, wanted: tuple[str, ...]) -> Group | None:
     """Make a fresh cgroup with the bounds; None when none can be had."""
     if not sys.platform.startswith("linux") or not wanted:
@@ -93,6 +109,9 @@ def create(processes: int, memory_bytes: int, wanted: tuple[str, ...]) -> Group 
             base = _v1_base(controller, own)
             if base is None:
                 continue
+            if base not in _COLLECTED:  # once per judge and hierarchy
+                _COLLECTED.add(base)
+                _collect_stale(base)
             path = os.path.join(base, name)
             key = settings[controller][0]
         try:
