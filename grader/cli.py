@@ -55,6 +55,9 @@ def add_common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--device", choices=("cpu", "cuda", "auto"), default="auto",
                    help="where the student's code runs (auto: CUDA when available)")
     p.add_argument("--timeout", type=float, help="seconds for the whole submission (default 60, 300 for exercise 6)")
+    p.add_argument("--isolation", choices=("best-effort", "strict"), default="best-effort",
+                   help="strict: refuse to grade (exit 2) unless the worker gets PID and network "
+                        "namespaces, Landlock and rlimits (see `grade doctor`)")
     p.add_argument("--templates", metavar="DIR", help="a folder of Jinja templates that override the built-in ones")
 
 
@@ -80,7 +83,7 @@ def grade_file(argv: Sequence[str]) -> int:
         submission = load.read_submission(args.file)
 
         options = judge.Options(seed=args.seed if args.seed is not None else judge.default_seed(),
-                                device=args.device, timeout=args.timeout)
+                                device=args.device, timeout=args.timeout, isolation=args.isolation)
         try:
             result = judge.grade(submission, options)
         except LookupError as exc:
@@ -122,7 +125,7 @@ def _write_failure_json(path: Path, reason: str) -> None:
 
     try:
         gradescope.write(path, gradescope.failure_results(f"Could not grade: {reason}"))
-    except OSError:
+    except (OSError, ValueError):  # ValueError: a NUL in the path
         pass
 
 
@@ -131,6 +134,11 @@ def _github_usage_error(reason: str) -> None:
 
     if github.in_actions():
         github.publish_usage_error(reason)
+
+
+def one_line(exc: BaseException) -> str:
+    """The message on one line: control characters (from file names, say) escaped."""
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in str(exc))
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -143,10 +151,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return commands.run(argv[0], argv[1:])
         return grade_file(argv)
     except UsageError as exc:
-        print(f"grade: error: {exc}", file=sys.stderr)
+        print(f"grade: error: {one_line(exc)}", file=sys.stderr)
         return EXIT_USAGE
     except GraderBug as exc:
-        print(f"grade: internal error (not your fault): {exc}", file=sys.stderr)
+        print(f"grade: internal error (not your fault): {one_line(exc)}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
         print("grade: interrupted", file=sys.stderr)

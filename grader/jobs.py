@@ -51,3 +51,4 @@ class WorkerJob:
     limits: Limits = Limits()
     isolate: bool = True
     stop_on_unit_error: bool = True
+    request: Any = None  # isolation.Request: the layers to apply (None: all available)

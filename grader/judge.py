@@ -43,6 +43,7 @@ class Options:
     # Precomputed expected answers (the student bundle); None: the installed store, if any,
     # else the reference worker on fresh inputs.
     answers: answers.Store | None = None
+    isolation: str = "best-effort"  # or "strict": refuse to grade below isolation.STRICT
 
 
 @dataclass(frozen=True)
@@ -81,8 +82,14 @@ def grade(submission: Submission, options: Options) -> GradeResult:
     reference = None if cached else sandbox.start_reference(exercise.reference, tasks)
     cuda = cached[0] if cached else sandbox.reference_ready(reference)
     device = resolve_device(options.device, cuda)
-    run = sandbox.run(submission.units, tasks, timeout=timeout, device=device, seed=options.seed,
-                      weights=exercise.weights, stop_on_unit_error=not submission.notebook)
+    try:
+        run = sandbox.run(submission.units, tasks, timeout=timeout, device=device, seed=options.seed,
+                          weights=exercise.weights, stop_on_unit_error=not submission.notebook,
+                          isolation_mode=options.isolation)
+    except BaseException:
+        if reference is not None:
+            reference.kill()  # e.g. --isolation strict refused this machine
+        raise
     if cached:
         expected = cached[1]
     else:
@@ -128,7 +135,8 @@ def _grade_precomputed(submission: Submission, options: Options, exercise: Exerc
     timeout = options.timeout or exercise.timeout
     device = resolve_device(options.device, options.device != "cpu" and _cuda_available())
     run = sandbox.run(submission.units, tasks, timeout=timeout, device=device, seed=options.seed,
-                      weights=exercise.weights, stop_on_unit_error=not submission.notebook)
+                      weights=exercise.weights, stop_on_unit_error=not submission.notebook,
+                      isolation_mode=options.isolation)
     checks = [pending(p.check) if p.check.hidden else decide(p, expected, run, timeout) for p in planned]
     return _result(submission, options, exercise, device, checks, run, timeout, t0, public, expected)
 

@@ -17,16 +17,16 @@ import threading
 import time
 import types
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from multiprocessing.connection import wait
 from pathlib import Path
 from typing import Any, Iterator
 
-from . import wire
-from .errors import GraderBug
+from . import cgroups, isolation, reaper, wire
+from .errors import GraderBug, UsageError
 from .jobs import Limits, Task, Unit, WorkerJob
 
-PRELOAD = ["grader.worker", "grader.refworker"]
+PRELOAD = ["grader.worker", "grader.refworker", "grader.forkserver_init"]
 NOTEBOOK_PRELOAD = ["IPython.core.interactiveshell"]
 MAX_RESTARTS = 8
 OUTPUT_CAP = 16 * 1024
@@ -101,11 +101,19 @@ class RunOutcome:
     seconds: float = 0.0
 
 
+_LIVE: set[int] = set()  # pids of this judge's workers that are running now
+_LIVE_LOCK = threading.Lock()
+
+
 @dataclass
 class _Worker:
     process: Any
     conn: Any
+    group: cgroups.Group | None = None
+    # kill descendants through /proc, and orphans under the forkserver ("subreaper", judge side)
+    reap: bool = field(default_factory=lambda: "subreaper" not in isolation.disabled_by_test())
     started: float = field(default_factory=time.monotonic)
+
 
     def receive(self, deadline: float) -> tuple[wire.Message | None, str, str]:
         """Wait for the next message until `deadline`: (message, problem, detail)."""
@@ -141,7 +149,12 @@ class _Worker:
         return f"the process exited with status {code}"
 
     def kill(self) -> None:
+        """SIGKILL the worker and every descendant it made, wherever they went."""
         pid = self.process.pid
+        if self.group is not None:
+            cgroups.kill(self.group)
+        if pid is not None and self.reap:
+            reaper.kill_descendants(pid)
         if pid is not None and hasattr(os, "killpg"):
             try:
                 os.killpg(pid, signal.SIGKILL)
@@ -153,6 +166,43 @@ class _Worker:
             pass
         self.process.join(5)
         self.conn.close()
+        with _LIVE_LOCK:
+            _LIVE.discard(pid)
+        if self.group is not None:
+            cgroups.kill(self.group)
+            cgroups.remove(self.group)
+        if self.reap:
+            _sweep()
+
+
+def _sweep() -> None:
+    """Kill the forkserver's descendants that belong to no running worker (escaped orphans)."""
+    pid = _forkserver_pid()
+    if pid is None:
+        return
+    with _LIVE_LOCK:  # no worker starts while we look
+        table = reaper.parents()
+        for child in [p for p, parent in table.items() if parent == pid and p not in _LIVE]:
+            reaper.kill_descendants(child)
+            try:
+                os.kill(child, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
+
+
+def _launch(proc: Any) -> None:
+    """Start a worker process and record it as live, atomically with respect to `_sweep`."""
+    with _LIVE_LOCK, bare_main():
+        proc.start()
+        _LIVE.add(proc.pid)
+
+
+def _forkserver_pid() -> int | None:
+    if context().get_start_method() != "forkserver":
+        return None
+    from multiprocessing import forkserver
+
+    return getattr(forkserver._forkserver, "_forkserver_pid", None)  # type: ignore[attr-defined]
 
 
 def start_reference(module: str, tasks: list[Task]) -> _Worker:
@@ -162,8 +212,7 @@ def start_reference(module: str, tasks: list[Task]) -> _Worker:
     ctx = context()
     recv, send = ctx.Pipe(duplex=False)
     proc = ctx.Process(target=entry.reference, args=(module, tuple(tasks), send), daemon=True)
-    with bare_main():
-        proc.start()
+    _launch(proc)
     send.close()
     return _Worker(proc, recv)
 
@@ -195,17 +244,41 @@ def collect_reference(worker: _Worker, tasks: list[Task], timeout: float) -> dic
 
 
 def _start(units: tuple[Unit, ...], tasks: list[Task], box: str, log: str, device: str, seed: int,
-           limits: Limits, stop_on_unit_error: bool) -> _Worker:
+           limits: Limits, stop_on_unit_error: bool, request: isolation.Request) -> _Worker:
     from . import entry
 
     ctx = context()
+    group = None
+    wanted = tuple(x for x in ("cgroup-pids", "cgroup-memory") if request.on(x))
+    if wanted:
+        group = cgroups.create(limits.processes, memory_cap(limits), wanted)
+    if group is not None:
+        request = replace(request, cgroup_dirs=group.dirs, cgroup_layers=group.layers)
     recv, send = ctx.Pipe(duplex=False)
-    job = WorkerJob(units, tuple(tasks), box, log, device, seed, limits, True, stop_on_unit_error)
+    job = WorkerJob(units, tuple(tasks), box, log, device, seed, limits, True, stop_on_unit_error, request)
     proc = ctx.Process(target=entry.student, args=(job, send), daemon=True)
-    with bare_main():
-        proc.start()
+    _launch(proc)
     send.close()
-    return _Worker(proc, recv)
+    return _Worker(proc, recv, group, reap=request.on("subreaper"))
+
+
+def memory_cap(limits: Limits) -> int:
+    """The cgroup's memory bound: above RLIMIT_DATA, to catch what that limit does not count."""
+    return int(limits.memory_bytes * 1.25) + 256 * 1024**2
+
+
+def make_request(mode: str = "best-effort") -> isolation.Request:
+    """What every worker of this run is asked to apply."""
+    hide = isolation.reference_dirs()
+    fs_dir = isolation.forkserver_dir()
+    if fs_dir:
+        hide += (fs_dir,)
+    return isolation.Request(disabled=isolation.disabled_by_test(), required=isolation.required(mode), hide=hide)
+
+
+def default_limits(timeout: float) -> Limits:
+    """The resource limits of a run with this time limit."""
+    return Limits(cpu_seconds=int(timeout) + 5)
 
 
 class _Deadlines:
@@ -225,10 +298,14 @@ class _Deadlines:
 
 def run(units: tuple[Unit, ...], tasks: list[Task], *, timeout: float, device: str, seed: int,
         weights: dict[str, float] | None = None, limits: Limits | None = None,
-        stop_on_unit_error: bool = True) -> RunOutcome:
-    """Run every task against the submission; never raises for anything the student did."""
+        stop_on_unit_error: bool = True, isolation_mode: str = "best-effort") -> RunOutcome:
+    """Run every task against the submission; never raises for anything the student did.
+
+    Raises UsageError when `isolation_mode` demands layers this machine cannot give.
+    """
     t0 = time.monotonic()
-    limits = limits or Limits(cpu_seconds=int(timeout) + 5)
+    limits = limits or default_limits(timeout)
+    request = make_request(isolation_mode)
     order = list(dict.fromkeys(t.function for t in tasks))
     deadlines = _Deadlines(t0 + timeout, order, weights or {})
     outcomes: dict[int, TaskOutcome] = {}
@@ -240,8 +317,11 @@ def run(units: tuple[Unit, ...], tasks: list[Task], *, timeout: float, device: s
     load_problem, layers, restarts, first = "", (), 0, True
     try:
         while pending:
-            worker = _start(units, pending, str(box), str(log), device, seed, limits, stop_on_unit_error)
+            worker = _start(units, pending, str(box), str(log), device, seed, limits, stop_on_unit_error, request)
             load_deadline = t0 + timeout if first else deadlines.of(pending[0].function)
+            confirmed = _confirmation(worker, load_deadline, request)
+            if first:
+                layers = confirmed
             msg, problem, detail = worker.receive(load_deadline)
             if msg is None or msg.header.get("type") != "loaded":
                 worker.kill()
@@ -254,7 +334,6 @@ def run(units: tuple[Unit, ...], tasks: list[Task], *, timeout: float, device: s
                 continue
             if first:
                 load_errors = tuple(msg.header.get("errors") or ())[:50]
-                layers = tuple(str(x) for x in msg.header.get("layers") or ())[:20]
                 first = False
                 if load_errors and stop_on_unit_error:
                     worker.kill()
@@ -271,6 +350,39 @@ def run(units: tuple[Unit, ...], tasks: list[Task], *, timeout: float, device: s
                     break
         return RunOutcome(outcomes, load_errors, load_problem, _read_output(log), layers, time.monotonic() - t0)
     finally:
+        _remove(work)
+
+
+def _confirmation(worker: _Worker, deadline: float, request: isolation.Request) -> tuple[str, ...]:
+    """The layers the worker confirmed before running any student code.
+
+    It is the worker's first message, sent before the submission is loaded, so student code
+    cannot forge it. A worker that cannot confirm the required layers is refused.
+    """
+    msg, problem, detail = worker.receive(deadline)
+    if msg is None or msg.header.get("type") != "confined":
+        worker.kill()
+        raise GraderBug(f"the worker did not start ({problem} {detail})".strip())
+    layers = tuple(str(x) for x in msg.header.get("layers") or ())[:40]
+    missing = [r for r in request.required if r not in layers]
+    if missing:
+        worker.kill()
+        raise UsageError(f"--isolation strict: this machine cannot give {', '.join(missing)} "
+                         f"(see `grade doctor`)")
+    return layers
+
+
+def confined_layers(mode: str = "best-effort", timeout: float = 120.0) -> tuple[str, ...]:
+    """Start a worker with nothing to run; return the layers it confirmed (`grade doctor`)."""
+    work = Path(tempfile.mkdtemp(prefix="grader-"))
+    (work / "box").mkdir()
+    request = make_request(mode)
+    worker = _start((), [], str(work / "box"), str(work / "output.log"), "cpu", 0, default_limits(timeout),
+                    True, request)
+    try:
+        return _confirmation(worker, time.monotonic() + timeout, request)
+    finally:
+        worker.kill()
         _remove(work)
 
 

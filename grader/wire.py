@@ -86,12 +86,34 @@ def read_npz(payload: bytes) -> dict[str, np.ndarray]:
                 raise WireError("too many arrays")
             if sum(i.file_size for i in infos) > MAX_MESSAGE_BYTES:
                 raise WireError("arrays too large once unpacked")
+            for info in infos:
+                _check_member(zf, info)
         with np.load(io.BytesIO(payload), allow_pickle=False) as npz:
             return {name: _checked(name, npz[name]) for name in npz.files}
     except WireError:
         raise
     except Exception as exc:  # zipfile, numpy format and value errors alike
         raise WireError(f"unreadable npz ({exc.__class__.__name__}: {str(exc)[:100]})") from None
+
+
+def _check_member(zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> None:
+    """Check an npy member's declared dtype and shape before numpy allocates anything."""
+    name = info.filename[:-4] if info.filename.endswith(".npy") else info.filename
+    if info.compress_type != zipfile.ZIP_STORED:
+        raise WireError(f"{name[:40]}: compressed arrays are not accepted")
+    with zf.open(info) as fh:
+        version = np.lib.format.read_magic(fh)
+        if version not in ((1, 0), (2, 0), (3, 0)):
+            raise WireError(f"{name[:40]}: unknown npy version")
+        reader = {(1, 0): np.lib.format.read_array_header_1_0}.get(version, np.lib.format.read_array_header_2_0)
+        shape, _fortran, dtype = reader(fh, max_header_size=10_000)
+    if dtype.hasobject or dtype.kind not in ALLOWED_KINDS:
+        raise WireError(f"{name[:40]}: forbidden dtype {dtype}")
+    if len(shape) > MAX_NDIM or any(type(d) is not int or d < 0 for d in shape):
+        raise WireError(f"{name[:40]}: bad shape")
+    count = math.prod(shape)
+    if count > MAX_ARRAY_ELEMENTS or count * dtype.itemsize > info.file_size:
+        raise WireError(f"{name[:40]}: array too large {tuple(shape)}")
 
 
 def _checked(name: str, arr: Any) -> np.ndarray:

@@ -97,14 +97,19 @@ def run_task(ns: dict[str, Any], task: Task, env: probes.ProbeEnv, names: set[st
 def main(job: WorkerJob, conn: Connection) -> None:
     """Entry point in the forked worker. Never returns: ends with os._exit."""
     try:
-        layers = confine.enter(job.box, job.log, job.limits) if job.isolate else []
+        layers = confine.enter(job.box, job.log, job.limits, job.request) if job.isolate else []
+        missing = confine.missing(layers, job.request) if job.request is not None else []
+        # Sent before any student code runs: the judge's record of what confined this worker.
+        conn.send_bytes(wire.encode({"type": "confined", "layers": layers, "missing": missing}))
+        if missing:
+            return
         torch.set_num_threads(job.limits.threads)
         random.seed(job.seed)
         np.random.seed(job.seed % 2**32)
         torch.manual_seed(job.seed)
         ns, errors = load(job.units, job.stop_on_unit_error)
         names = {u.filename for u in job.units}
-        conn.send_bytes(wire.encode({"type": "loaded", "errors": errors, "layers": layers}))
+        conn.send_bytes(wire.encode({"type": "loaded", "errors": errors}))
         env = probes.ProbeEnv(device=job.device)
         for task in job.tasks:
             conn.send_bytes(run_task(ns, task, env, names))

@@ -1,0 +1,127 @@
+"""Which isolation layers exist, which the judge asks for, and the strict floor.
+
+The judge builds a `Request` per worker (what to apply, what must hold); the worker
+applies it before any student code runs and confirms the layers that took effect.
+`GRADER_TEST_DISABLE_LAYERS=a,b` switches layers off: it exists for the hostile suite,
+to prove that each case is stopped by the layer it names. It can only weaken a run.
+"""
+from __future__ import annotations
+
+import importlib.util
+import os
+import sys
+from dataclasses import dataclass
+
+DISABLE_ENV = "GRADER_TEST_DISABLE_LAYERS"
+
+# name -> what it stops (the report and `grade doctor` use these words)
+LAYERS: dict[str, str] = {
+    "setsid": "the worker runs in its own session and process group",
+    "pdeathsig": "workers die with the grader (PR_SET_PDEATHSIG)",
+    "subreaper": "orphaned descendants are adopted and killed (PR_SET_CHILD_SUBREAPER)",
+    "userns": "a user namespace (gives the other namespaces without root)",
+    "pidns": "a PID namespace: killing its first process kills every descendant",
+    "netns": "a network namespace with no interfaces up: no network",
+    "ipcns": "an IPC namespace: no shared memory with other processes",
+    "mntns": "a mount namespace: private mounts",
+    "mount-hide": "the reference solutions and the forkserver's socket are hidden under empty mounts",
+    "proc-private": "/proc shows only the worker's own processes",
+    "box-quota": "the working directory is a size-capped tmpfs",
+    "pid-max": "a bound on processes in the PID namespace",
+    "cgroup-pids": "a cgroup bound on processes (pids.max), killed as a whole",
+    "cgroup-memory": "a cgroup bound on memory",
+    "landlock": "Landlock: read only system and package files (not the reference), write only the box",
+    "landlock-net": "Landlock: no TCP bind or connect",
+    "landlock-scope": "Landlock: no signals to, or abstract sockets of, processes outside the sandbox",
+    "no-new-privs": "no privilege gain through setuid programs",
+    "seccomp": "seccomp: no unix-domain sockets, no ptrace",
+    "rlimit-cpu": "a CPU-time limit",
+    "rlimit-data": "a memory limit (RLIMIT_DATA, works with CUDA)",
+    "rlimit-fsize": "a file-size limit",
+    "rlimit-core": "no core dumps",
+    "rlimit-nproc": "a process limit (binds only non-root users)",
+    "env-scrub": "a scrubbed environment",
+}
+
+# The floor `--isolation strict` demands: processes, network and files all contained.
+STRICT: tuple[str, ...] = ("pdeathsig", "pidns", "netns", "landlock", "rlimit-cpu", "rlimit-data", "rlimit-fsize")
+MODES = ("best-effort", "strict")
+
+
+@dataclass(frozen=True)
+class Request:
+    """What the judge asks one worker to apply (judge -> worker, plain data)."""
+
+    disabled: frozenset[str] = frozenset()
+    required: tuple[str, ...] = ()
+    hide: tuple[str, ...] = ()          # directories to hide (reference, forkserver socket dir)
+    cgroup_dirs: tuple[str, ...] = ()   # cgroups to join, made by the judge
+    cgroup_layers: tuple[str, ...] = ()
+    box_bytes: int = 256 * 1024**2
+
+    def on(self, layer: str) -> bool:
+        return layer not in self.disabled
+
+
+def disabled_by_test() -> frozenset[str]:
+    """Layers switched off through GRADER_TEST_DISABLE_LAYERS (hostile-suite use only)."""
+    raw = os.environ.get(DISABLE_ENV, "")
+    return frozenset(x.strip() for x in raw.split(",") if x.strip())
+
+
+def required(mode: str) -> tuple[str, ...]:
+    """The layers a mode demands."""
+    if mode not in MODES:
+        raise ValueError(f"unknown isolation mode {mode!r}")
+    return STRICT if mode == "strict" else ()
+
+
+def reference_dirs() -> tuple[str, ...]:
+    """Every copy of the reference solutions an import could reach (the worker reads none).
+
+    Not only the first on sys.path: an editable install's finder, or a checkout beside an
+    installed copy, would otherwise leave a second copy readable.
+    """
+    import importlib.machinery
+
+    found: list[str] = []
+    specs = []
+    for finder in sys.meta_path:
+        try:
+            specs.append(finder.find_spec("reference", None))  # type: ignore[attr-defined]
+        except Exception:  # finders of all kinds; any may object
+            continue
+    for entry in sys.path:
+        try:
+            specs.append(importlib.machinery.PathFinder.find_spec("reference", [entry or os.getcwd()]))
+        except (ImportError, ValueError, OSError):
+            continue
+    for spec in specs:
+        for path in (spec.submodule_search_locations or []) if spec is not None else []:
+            real = os.path.realpath(path)
+            if os.path.isdir(real) and real not in found:
+                found.append(real)
+    return tuple(found)
+
+
+def forkserver_dir() -> str | None:
+    """The private directory holding the forkserver's listening socket, if one runs."""
+    try:
+        from multiprocessing import forkserver
+
+        address = forkserver._forkserver._forkserver_address  # type: ignore[attr-defined]
+    except (ImportError, AttributeError):
+        return None
+    if isinstance(address, str) and address and not address.startswith("\0"):
+        return os.path.dirname(address)
+    return None
+
+
+def platform_note() -> str:
+    if sys.platform.startswith("linux"):
+        return "Linux"
+    if sys.platform == "darwin":
+        return "macOS: process group and rlimits only"
+    if sys.platform.startswith("win"):
+        return "Windows: a separate process with a wall-clock limit only"
+    return sys.platform

@@ -1,0 +1,144 @@
+"""Linux namespaces through ctypes (Python 3.11 has no `os.unshare`), for the forked worker.
+
+Everything here is a no-op returning False on other systems. Nothing needs root: an
+unprivileged user namespace gives the capabilities needed for the others.
+"""
+from __future__ import annotations
+
+import ctypes
+import errno
+import os
+import socket
+import struct
+import sys
+
+CLONE_NEWNS = 0x00020000
+CLONE_NEWIPC = 0x08000000
+CLONE_NEWUSER = 0x10000000
+CLONE_NEWPID = 0x20000000
+CLONE_NEWNET = 0x40000000
+
+MS_NOSUID, MS_NODEV, MS_NOEXEC = 2, 4, 8
+MS_REC, MS_PRIVATE = 0x4000, 1 << 18
+
+FLAGS = {"userns": CLONE_NEWUSER, "mntns": CLONE_NEWNS, "pidns": CLONE_NEWPID, "netns": CLONE_NEWNET,
+         "ipcns": CLONE_NEWIPC}
+
+LINUX = sys.platform.startswith("linux")
+_LIBC: ctypes.CDLL | None = None
+
+
+def libc() -> ctypes.CDLL | None:
+    """The C library with errno, or None off Linux."""
+    global _LIBC
+    if _LIBC is None and LINUX:
+        try:
+            _LIBC = ctypes.CDLL(None, use_errno=True)
+        except OSError:
+            return None
+    return _LIBC
+
+
+def unshare(flags: int) -> int:
+    """unshare(2): 0, or the errno."""
+    c = libc()
+    if c is None:
+        return errno.ENOSYS
+    return 0 if c.unshare(ctypes.c_int(flags)) == 0 else ctypes.get_errno()
+
+
+def _write(path: str, text: str) -> None:
+    with open(path, "w") as fh:
+        fh.write(text)
+
+
+def map_ids(uid: int, gid: int) -> bool:
+    """Map our outside ids to the same ids inside a fresh user namespace."""
+    try:
+        try:
+            _write("/proc/self/setgroups", "deny")
+        except FileNotFoundError:
+            pass
+        _write("/proc/self/uid_map", f"{uid} {uid} 1")
+        _write("/proc/self/gid_map", f"{gid} {gid} 1")
+        return True
+    except OSError:
+        return False
+
+
+def enter(wanted: tuple[str, ...]) -> tuple[str, ...]:
+    """Create the wanted namespaces in one unshare; degrade to fewer if refused.
+
+    Returns the names of the namespaces now in effect. `pidns` applies to children only:
+    the caller must fork next.
+    """
+    if not LINUX or not wanted:
+        return ()
+    uid, gid = os.getuid(), os.getgid()
+    tries = [tuple(wanted)]
+    if "userns" in wanted and uid == 0:
+        tries.append(tuple(w for w in wanted if w != "userns"))  # root needs no user namespace
+    if "userns" in wanted:
+        tries.append(("userns", "netns"))  # e.g. AppArmor allows the user namespace only
+    for names in tries:
+        flags = 0
+        for name in names:
+            flags |= FLAGS[name]
+        if unshare(flags) == 0:
+            if "userns" in names and not map_ids(uid, gid):
+                return ()  # a user namespace without maps: do not count on anything
+            return names
+    return ()
+
+
+def make_mounts_private() -> bool:
+    """Stop mount events from propagating back to the host (after CLONE_NEWNS)."""
+    c = libc()
+    return bool(c) and c.mount(b"none", b"/", None, ctypes.c_ulong(MS_REC | MS_PRIVATE), None) == 0
+
+
+def mount_tmpfs(path: str, size_bytes: int, mode: int = 0o700) -> bool:
+    """Mount a size-capped tmpfs on `path` (hides what was there)."""
+    c = libc()
+    if c is None or not os.path.isdir(path):
+        return False
+    opts = f"size={max(4096, size_bytes)},mode={mode:o}".encode()
+    flags = MS_NOSUID | MS_NODEV
+    return c.mount(b"tmpfs", path.encode(), b"tmpfs", ctypes.c_ulong(flags), opts) == 0
+
+
+def mount_proc() -> bool:
+    """Mount a proc that shows only this PID namespace (needs a fresh mount namespace)."""
+    c = libc()
+    if c is None:
+        return False
+    flags = MS_NOSUID | MS_NODEV | MS_NOEXEC
+    return c.mount(b"proc", b"/proc", b"proc", ctypes.c_ulong(flags), None) == 0
+
+
+SIOCGIFFLAGS, SIOCSIFFLAGS, IFF_UP = 0x8913, 0x8914, 0x1
+
+
+def loopback_up() -> bool:
+    """Bring `lo` up (it starts down in a new network namespace); a Jupyter kernel needs it."""
+    if not LINUX:
+        return False
+    import fcntl  # not on Windows
+
+    try:
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+            req = struct.pack("16sH14x", b"lo", 0)
+            flags = struct.unpack("16sH14x", fcntl.ioctl(s.fileno(), SIOCGIFFLAGS, req))[1]
+            fcntl.ioctl(s.fileno(), SIOCSIFFLAGS, struct.pack("16sH14x", b"lo", flags | IFF_UP))
+        return True
+    except OSError:
+        return False
+
+
+def set_pid_max(value: int) -> bool:
+    """Bound the PIDs of this PID namespace (per namespace since Linux 6.14); from inside it."""
+    try:
+        _write("/proc/sys/kernel/pid_max", str(value))
+        return True
+    except OSError:
+        return False
