@@ -49,6 +49,8 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="submissions graded at once")
     p.add_argument("--force", action="store_true", help="regrade everything")
     p.add_argument("--only", action="append", metavar="STUDENT", help="grade only this student (repeatable)")
+    p.add_argument("--keep-executed", action="store_true",
+                   help="keep an executed copy of each notebook in OUT/executed/<student>/")
     add_common(p)
     return p
 
@@ -119,7 +121,7 @@ def main(argv: Sequence[str]) -> int:
         todo = _todo(book, entries, settings, args.force)
         print(f"grade batch: {len(entries)} submissions ({len(entries) - len(todo)} already graded), "
               f"{len(found.skipped)} files skipped, seed {settings.seed}", file=sys.stderr)
-        errors = _run(book, todo, settings, args.jobs, args.out)
+        errors = _run(book, todo, settings, args.jobs, args.out, args.keep_executed)
         rows = [r for r in book.rows() if any(r.student == e.student and r.exercise == e.exercise for e in entries)]
         _write_outputs(args.out, rows, found.skipped, settings)
     finally:
@@ -144,7 +146,7 @@ def _todo(book: gradebook.Gradebook, entries: list[discover.Entry], settings: Se
 
 
 def _run(book: gradebook.Gradebook, todo: list[tuple[discover.Entry, str]], settings: Settings, jobs: int,
-         out: Path) -> int:
+         out: Path, keep_executed: bool = False) -> int:
     """Grade everything in `todo`, committing each result as it arrives; returns the error count."""
     from . import classreport
     from .executors import LocalExecutor
@@ -157,6 +159,11 @@ def _run(book: gradebook.Gradebook, todo: list[tuple[discover.Entry, str]], sett
             row = _row(entry, key, outcome)
             classreport.write_submission_reports(out / "reports", entry.student, entry.exercise, outcome.result,
                                                  row.result)
+            if keep_executed and outcome.result is not None and entry.path.suffix.lower() == ".ipynb":
+                from .executed import write_executed
+
+                write_executed(entry.path, outcome.result, classreport.report_dir(out / "executed", entry.student)
+                               / f"exercise{entry.exercise}.ipynb")
             book.put(row)  # committed: a rerun will not grade this one again
             errors += outcome.status == "error"
             progress.advance(entry.student, entry.exercise, outcome)

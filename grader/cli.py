@@ -34,6 +34,8 @@ def file_parser() -> argparse.ArgumentParser:
     add_common(p)
     p.add_argument("--json", metavar="OUT", type=Path, help="also write Gradescope's results.json to OUT "
                    "(the same as --report gradescope=OUT)")
+    p.add_argument("--keep-executed", metavar="PATH", type=Path,
+                   help="for a notebook: write a copy holding the outputs of the graded run to PATH")
     p.add_argument("--report", metavar="FORMAT=PATH", action="append", type=report_spec, default=[],
                    help=f"also write a report; FORMAT is one of {', '.join(REPORT_FORMATS)} (repeatable)")
     return p
@@ -96,6 +98,13 @@ def grade_file(argv: Sequence[str]) -> int:
         raise
     report.print_terminal(result, folder=args.templates)
     write_reports(result, reports, args.templates)
+    if args.keep_executed is not None and submission.notebook:
+        from .executed import write_executed
+
+        try:
+            write_executed(submission.path, result, args.keep_executed)
+        except OSError as exc:
+            raise UsageError(f"cannot write {args.keep_executed}: {exc.strerror}") from None
     from . import github
 
     if github.in_actions():

@@ -116,6 +116,8 @@ def _result(submission: Submission, options: Options, exercise: Exercise, device
         output=run.output,
         seconds=time.monotonic() - t0,
         extras={"cell_errors": _cell_errors(run) if submission.notebook else [],
+                "cell_outputs": list(zip((u.filename for u in submission.units), run.unit_outputs))
+                if submission.notebook else [],
                 **(exercise.extras(planned, expected, run.outcomes) if exercise.extras else {})},
     )
 

@@ -99,6 +99,7 @@ class RunOutcome:
     output: str = ""
     layers: tuple[str, ...] = ()
     seconds: float = 0.0
+    unit_outputs: tuple[str, ...] = ()  # what each unit printed while loading, in order
 
 
 _LIVE: set[int] = set()  # pids of this judge's workers that are running now
@@ -315,6 +316,7 @@ def run(units: tuple[Unit, ...], tasks: list[Task], *, timeout: float, device: s
     box.mkdir()
     load_errors: tuple[dict[str, Any], ...] = ()
     load_problem, layers, restarts, first = "", (), 0, True
+    unit_outputs: tuple[str, ...] = ()
     try:
         while pending:
             worker = _start(units, pending, str(box), str(log), device, seed, limits, stop_on_unit_error, request)
@@ -334,6 +336,7 @@ def run(units: tuple[Unit, ...], tasks: list[Task], *, timeout: float, device: s
                 continue
             if first:
                 load_errors = tuple(msg.header.get("errors") or ())[:50]
+                unit_outputs = _unit_outputs(log, msg.header.get("offsets"), len(units))
                 first = False
                 if load_errors and stop_on_unit_error:
                     worker.kill()
@@ -348,7 +351,8 @@ def run(units: tuple[Unit, ...], tasks: list[Task], *, timeout: float, device: s
                     for t in pending:
                         outcomes[t.id] = TaskOutcome(problem="skipped", detail="too many crashed workers")
                     break
-        return RunOutcome(outcomes, load_errors, load_problem, _read_output(log), layers, time.monotonic() - t0)
+        return RunOutcome(outcomes, load_errors, load_problem, _read_output(log), layers, time.monotonic() - t0,
+                          unit_outputs)
     finally:
         _remove(work)
 
@@ -420,6 +424,28 @@ def _load_problem(problem: str, detail: str, timeout: float) -> str:
     if problem == "crash":
         return f"crashed while loading: {detail}"
     return f"did not load ({detail or 'no answer'})"
+
+
+UNIT_OUTPUT_CAP = 64 * 1024
+UNITS_OUTPUT_CAP = 1024 * 1024
+
+
+def _unit_outputs(log: Path, offsets: Any, count: int) -> tuple[str, ...]:
+    """Slice the output log at the worker's reported offsets (untrusted: checked, capped)."""
+    if not isinstance(offsets, list) or len(offsets) > count or not all(type(o) is int for o in offsets):
+        return ()
+    try:
+        with open(log, "rb") as fh:
+            data = fh.read(UNITS_OUTPUT_CAP)
+    except OSError:
+        return ()
+    texts, start = [], 0
+    for end in offsets:
+        if end < start:
+            return ()
+        texts.append(data[start:min(end, start + UNIT_OUTPUT_CAP)].decode("utf-8", "replace"))
+        start = end
+    return tuple(texts)
 
 
 def _read_output(log: Path) -> str:

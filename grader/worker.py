@@ -69,7 +69,22 @@ def load(units: tuple[Unit, ...], stop_on_error: bool) -> tuple[dict[str, Any], 
             errors.append({"unit": unit.filename, "error": student_error(exc, names)})
             if stop_on_error:
                 break
+        finally:
+            OFFSETS.append(_output_offset())
     return ns, errors
+
+
+OFFSETS: list[int] = []  # where each unit's printed output ends in the output log
+
+
+def _output_offset() -> int:
+    """The output log's position now (each unit's output is the slice up to here)."""
+    try:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        return os.lseek(1, 0, os.SEEK_CUR)
+    except (OSError, ValueError):
+        return -1
 
 
 def run_task(ns: dict[str, Any], task: Task, env: probes.ProbeEnv, names: set[str]) -> bytes:
@@ -109,7 +124,7 @@ def main(job: WorkerJob, conn: Connection) -> None:
         torch.manual_seed(job.seed)
         ns, errors = load(job.units, job.stop_on_unit_error)
         names = {u.filename for u in job.units}
-        conn.send_bytes(wire.encode({"type": "loaded", "errors": errors}))
+        conn.send_bytes(wire.encode({"type": "loaded", "errors": errors, "offsets": OFFSETS[:10_000]}))
         env = probes.ProbeEnv(device=job.device)
         for task in job.tasks:
             conn.send_bytes(run_task(ns, task, env, names))

@@ -80,3 +80,20 @@ def test_old_nbformat_3_is_converted(tmp_path: Path) -> None:
     path = tmp_path / "exercise1.ipynb"
     path.write_text(json.dumps(v3))
     assert grade(path).passed
+
+
+def test_executed_copy_holds_each_cells_output(tmp_path: Path) -> None:
+    import nbformat
+
+    from grader.executed import executed_copy
+
+    path = SUBMISSIONS / "notebooks/exercise1_magics.ipynb"
+    result = grade(path)
+    nb = executed_copy(path, result)
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    texts = ["".join(o.get("text", "") for o in c.outputs) for c in code]
+    assert "hello from the shell" in texts[2] and "[0.5000]" in texts[3] and "after the errors" in texts[6]
+    assert [o.ename for o in code[4].outputs if o.output_type == "error"] == ["NameError"]
+    assert code[-1].execution_count is None and code[-1].outputs == []  # the skip-grading cell did not run
+    assert nb.metadata["grader"]["score"] == result.score
+    nbformat.validate(nb)
