@@ -1,12 +1,12 @@
 """Exercise 5: references, stubs, correct-but-different and buggy submissions."""
 from __future__ import annotations
 
-from functools import lru_cache
 from pathlib import Path
 
 import pytest
 
-from conftest import SUBMISSIONS, failing_checks, failing_functions, grade
+from conftest import SUBMISSIONS, failing_checks, failing_functions, grade  # noqa: F401
+from exercise_suite import suite
 from grader import report
 from grader.spec import load_exercise
 
@@ -48,58 +48,8 @@ BUGS = {
 }
 
 
-@lru_cache(maxsize=None)
-def _graded(name: str, seed: int = 1234):
-    """Each submission is graded once per module (results are immutable data)."""
-    return grade(FOLDER / f"{name}.py", seed=seed)
-
-
-def test_every_contract_function_is_graded():
-    assert FUNCTIONS == set(['chain_rule_grads', 'chain_rule_holds', 'manual_grad'])
-
-
-@pytest.mark.parametrize("seed", [0])
-def test_reference_full_marks_and_stub_zero(seed):
-    ref = grade(ROOT / f"reference/exercise{N}.py", seed=seed)
-    stub = grade(ROOT / f"exercises/exercise{N}.py", seed=seed)
-    assert ref.passed and ref.score == ref.max_score, failing_checks(ref)
-    assert stub.score == 0 and failing_functions(stub) == FUNCTIONS
-
-
-@pytest.mark.slow
-def test_reference_and_stub_identical_under_ten_seeds():
-    scores = set()
-    for seed in range(10):
-        ref = grade(ROOT / f"reference/exercise{N}.py", seed=seed)
-        stub = grade(ROOT / f"exercises/exercise{N}.py", seed=seed)
-        assert ref.passed, (seed, failing_checks(ref))
-        scores.add((ref.score, ref.max_score, stub.score, tuple(c.points for c in ref.checks)))
-    assert len(scores) == 1 and next(iter(scores))[2] == 0
-
-
-@pytest.mark.parametrize("name", sorted(p.stem for p in FOLDER.glob("ok_*.py")))
-def test_correct_but_different_solutions_get_full_marks(name):
-    result = _graded(name)
-    assert result.passed and result.score == result.max_score, failing_checks(result)
-
-
-def test_at_least_three_correct_and_ten_buggy_files():
-    assert len(list(FOLDER.glob("ok_*.py"))) >= 3
-    assert len(list(FOLDER.glob("bug_*.py"))) >= 10
-    assert {p.stem for p in FOLDER.glob("bug_*.py")} == set(BUGS)
-
-
-@pytest.mark.parametrize("name", sorted(BUGS))
-def test_buggy_submission_fails_exactly_its_functions(name):
-    functions, check, diagnosis = BUGS[name]
-    result = _graded(name)
-    assert failing_functions(result) == set(functions), failing_checks(result)
-    if check is not None:
-        found = {c.test_name: c for c in result.checks}[check]
-        assert not found.passed
-        if diagnosis is not None:
-            assert found.failure.diagnosis == diagnosis
-            assert diagnosis in report.render("terminal.txt.j2", result)
+globals().update(suite(N, set(['chain_rule_grads', 'chain_rule_holds', 'manual_grad']), BUGS, frozenset()))
+_graded = graded  # noqa: F821 - set just above
 
 
 def test_tensor_answer_loses_only_the_type_point():
