@@ -191,10 +191,17 @@ class Cluster:
     def __exit__(self, *exc: Any) -> None:
         lost = self.client is not None and self.client.status != "running"
         if lost:  # closing a client that lost its scheduler logs tracebacks; the caller says it in one line
-            logging.getLogger("distributed").setLevel(logging.CRITICAL + 1)
+            _silence_dask()
         for thing in (self.client, self.cluster):
             if thing is not None:
                 try:
                     thing.close(timeout=10) if thing is self.client else thing.close()
                 except Exception:  # closing after the scheduler is gone
                     pass
+
+
+def _silence_dask() -> None:
+    """Quiet Dask's loggers (some have their own handlers and levels)."""
+    names = [n for n in logging.Logger.manager.loggerDict if n == "distributed" or n.startswith("distributed.")]
+    for name in names:
+        logging.getLogger(name).setLevel(logging.CRITICAL + 1)
