@@ -174,6 +174,10 @@ class Cluster:
         security = self.tls.security()
         if kind == "local" and security is not None:
             raise UsageError("--tls-* options are for a remote scheduler (tls://HOST:PORT)")
+        if kind == "remote" and where.startswith("tls://") and security is None \
+                and not dask.config.get("distributed.comm.tls.ca-file", None):
+            raise UsageError("a tls:// scheduler needs --tls-ca-file and --tls-cert (or distributed.comm.tls.* "
+                             "in Dask's configuration)")
         with dask.config.set({"distributed.worker.daemon": False}):  # see GraderSetup
             if kind == "local":
                 self.cluster = distributed.LocalCluster(
@@ -183,7 +187,7 @@ class Cluster:
             else:
                 try:
                     self.client = distributed.Client(where, security=security, timeout=CONNECT_TIMEOUT)
-                except (OSError, TimeoutError) as exc:
+                except (OSError, TimeoutError, TypeError) as exc:  # TypeError: bad TLS settings
                     raise SchedulerLost(f"cannot reach the Dask scheduler at {where} ({exc})") from None
         self.client.register_plugin(GraderSetup())
         return DaskExecutor(self.client)

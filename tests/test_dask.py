@@ -243,3 +243,27 @@ def test_a_lost_scheduler_stops_cleanly_and_a_rerun_resumes(tmp_path: Path) -> N
     after = db_rows(out)
     assert len(after) == n and all(after[k] == t for k, t in before.items())  # resumed: nothing graded twice
     assert {r["score"] for r in read_csv(out).values()} == {"10"}
+
+
+def test_tls_settings_are_passed_through(tmp_path: Path) -> None:
+    from distributed.security import Security
+
+    made = Security.temporary()
+    pems = {}
+    for name, text in (("ca", made.tls_ca_file), ("cert", made.tls_client_cert), ("key", made.tls_client_key)):
+        pems[name] = tmp_path / f"{name}.pem"
+        pems[name].write_text(text)
+    root = tmp_path / "class"
+    (root / "amy").mkdir(parents=True)
+    shutil.copy(ROOT / "reference/exercise1.py", root / "amy" / "exercise1.py")
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=False, protocol="tls://",
+                                  host="127.0.0.1", dashboard_address=None, security=made) as cluster:
+        assert cluster.scheduler_address.startswith("tls://")
+        args = [str(root), "--out", str(tmp_path / "out"), "--scheduler", cluster.scheduler_address]
+        with pytest.raises(UsageError, match="--tls-cert"):
+            batch.main(args + ["--tls-ca-file", str(pems["ca"])])
+        assert batch.main(args + ["--tls-ca-file", str(pems["ca"]), "--tls-cert", str(pems["cert"]),
+                                  "--tls-key", str(pems["key"])]) == 0
+    assert read_csv(tmp_path / "out")[("amy", "exercise1")]["score"] == "10"
+    with pytest.raises(UsageError, match="need --scheduler"):
+        batch.main([str(root), "--out", str(tmp_path / "o2"), "--tls-cert", str(pems["cert"])])
