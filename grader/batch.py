@@ -108,7 +108,7 @@ def grade_entry(entry: discover.Entry, settings: Settings) -> Outcome:
     return Outcome("passed" if result.passed else "failed", result)
 
 
-def ship(entry: discover.Entry, key_spec: str) -> Shipment | Outcome:
+def ship(entry: discover.Entry, spec: str) -> Shipment | Outcome:
     """The entry's bytes for a remote worker, or an 'error' outcome if it cannot be sent."""
     from . import load
 
@@ -120,7 +120,7 @@ def ship(entry: discover.Entry, key_spec: str) -> Shipment | Outcome:
         return Outcome("error", message=str(exc))
     except OSError as exc:
         return Outcome("error", message=f"cannot read {entry.path}: {exc.strerror or exc}")
-    return Shipment(entry.student, entry.exercise, entry.path.name, data, key_spec, __version__)
+    return Shipment(entry.student, entry.exercise, entry.path.name, data, spec, __version__)
 
 
 def grade_shipment(shipment: Shipment, settings: Settings) -> Outcome:
@@ -181,7 +181,7 @@ def main(argv: Sequence[str]) -> int:
               f"{len(found.skipped)} files skipped, seed {settings.seed}", file=sys.stderr)
         try:
             errors = _run(book, todo, settings, args.jobs, args.out, cluster)
-        except _lost_scheduler() as exc:
+        except cluster.stops if cluster is not None else () as exc:  # the scheduler went away
             print(f"grade batch: {exc}; the results graded so far are kept: run the same command again "
                   "to resume", file=sys.stderr)
             return EXIT_SOME_NOT_GRADED
@@ -220,11 +220,6 @@ def _cluster(args: argparse.Namespace) -> Any:
         raise UsageError(f"--scheduler needs Dask ({exc}): pip install 'grader[dask]'") from None
     executors_dask.parse_scheduler(args.scheduler)
     return executors_dask.Cluster(args.scheduler, executors_dask.Tls(args.tls_ca_file, args.tls_cert, args.tls_key))
-
-
-def _lost_scheduler() -> type[BaseException] | tuple[()]:
-    module = sys.modules.get(f"{__package__}.executors_dask")
-    return module.SchedulerLost if module is not None else ()
 
 
 def _local(todo: list[tuple[discover.Entry, str]], settings: Settings,

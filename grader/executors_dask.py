@@ -164,6 +164,8 @@ class DaskExecutor:
 class Cluster:
     """A connected client (and the LocalCluster it started, for `local:N`); a context manager."""
 
+    stops = (SchedulerLost,)  # what ends a run early; the caller reports it in one line
+
     def __init__(self, spec: str, tls: Tls = Tls()) -> None:
         self.spec, self.tls = spec, tls
         self.client: Any = None
