@@ -11,6 +11,7 @@ import os
 import shutil
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import threading
@@ -187,6 +188,14 @@ def test_a_worker_killed_mid_batch_still_grades_each_exactly_once(tmp_path: Path
     assert len(rows) == n and {r["score"] for r in rows.values()} == {"10"}
 
 
+def _graded(out: Path) -> int:
+    """How many rows the gradebook holds now (0 while it is being created)."""
+    try:
+        return len(db_rows(out)) if (out / "gradebook.sqlite").exists() else 0
+    except sqlite3.OperationalError:
+        return 0
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -223,8 +232,7 @@ def test_a_lost_scheduler_stops_cleanly_and_a_rerun_resumes(tmp_path: Path) -> N
     try:
         proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         deadline = time.time() + 240
-        while time.time() < deadline and proc.poll() is None and (
-                not (out / "gradebook.sqlite").exists() or len(db_rows(out)) < 3):
+        while time.time() < deadline and proc.poll() is None and _graded(out) < 3:
             time.sleep(0.1)
         _stop(sched)
         _, err = proc.communicate(timeout=120)
