@@ -4,6 +4,9 @@ Every result is committed to `OUT/gradebook.sqlite` the moment it is graded, key
 submission's content, the exercise's checks, the grader's version and the batch's seed; a
 rerun grades only what is missing or changed. `OUT/gradebook.csv`, one report per
 submission and a class summary are written from the gradebook at the end.
+
+With `--scheduler`, submissions are graded on a Dask cluster (`executors_dask`): each task
+carries the submission's bytes (a `Shipment`), so workers need no shared filesystem.
 """
 from __future__ import annotations
 
@@ -12,10 +15,12 @@ import hashlib
 import os
 import secrets
 import sys
+import tempfile
 import time
 from dataclasses import dataclass
+from functools import lru_cache, partial
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Iterator, Sequence
 
 from . import __version__, discover, gradebook
 from .cli import _Parser, add_common, check_options
@@ -40,6 +45,23 @@ class Outcome:
     status: str  # "passed", "failed" or "error"
     result: Any = None  # GradeResult
     message: str = ""
+    final: bool = True  # False: the grading machinery failed, not the submission; a rerun retries it
+
+
+@dataclass(frozen=True)
+class Shipment:
+    """A submission as it travels to a Dask worker: its bytes, not its path.
+
+    `spec` and `version` are what the coordinator's content key assumed; a worker whose
+    grader differs refuses to grade rather than store a result under the wrong key.
+    """
+
+    student: str
+    exercise: int
+    filename: str
+    data: bytes
+    spec: str
+    version: str
 
 
 def parser() -> argparse.ArgumentParser:
@@ -49,12 +71,22 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="submissions graded at once")
     p.add_argument("--force", action="store_true", help="regrade everything")
     p.add_argument("--only", action="append", metavar="STUDENT", help="grade only this student (repeatable)")
+<<<<<<< HEAD
     p.add_argument("--keep-executed", action="store_true",
                    help="keep an executed copy of each notebook in OUT/executed/<student>/")
+=======
+    p.add_argument("--scheduler", metavar="ADDRESS", help="grade on a Dask cluster: tcp://HOST:PORT, "
+                   "tls://HOST:PORT, or local:N for N local worker processes (needs grader[dask]; "
+                   "--jobs is then unused)")
+    p.add_argument("--tls-ca-file", metavar="PEM", default="", help="CA certificate for a tls:// scheduler")
+    p.add_argument("--tls-cert", metavar="PEM", default="", help="client certificate for a tls:// scheduler")
+    p.add_argument("--tls-key", metavar="PEM", default="", help="client private key for a tls:// scheduler")
+>>>>>>> dask
     add_common(p)
     return p
 
 
+@lru_cache(maxsize=None)
 def spec_hash(exercise: int) -> str:
     """A hash of what an exercise's verdicts depend on: its checks and reference files."""
     import reference
@@ -79,6 +111,35 @@ def grade_entry(entry: discover.Entry, settings: Settings) -> Outcome:
     except Exception as exc:  # a grader bug must not stop the batch
         return Outcome("error", message=f"internal error: {type(exc).__name__}: {exc}")
     return Outcome("passed" if result.passed else "failed", result)
+
+
+def ship(entry: discover.Entry, spec: str) -> Shipment | Outcome:
+    """The entry's bytes for a remote worker, or an 'error' outcome if it cannot be sent."""
+    from . import load
+
+    try:
+        if entry.path.stat().st_size > load.MAX_FILE_BYTES:
+            load.read_text(entry.path)  # raises the size-cap error, with its hint
+        data = entry.path.read_bytes()
+    except UsageError as exc:
+        return Outcome("error", message=str(exc))
+    except OSError as exc:
+        return Outcome("error", message=f"cannot read {entry.path}: {exc.strerror or exc}")
+    return Shipment(entry.student, entry.exercise, entry.path.name, data, spec, __version__)
+
+
+def grade_shipment(shipment: Shipment, settings: Settings) -> Outcome:
+    """Runs on a Dask worker: grade the shipped bytes with the same sandbox and protocol."""
+    from .executors_dask import prepare_worker
+
+    if shipment.version != __version__ or shipment.spec != spec_hash(shipment.exercise):
+        return Outcome("error", message=f"a Dask worker runs grader {__version__} with other checks for "
+                       f"exercise {shipment.exercise}: install the same grader on every worker", final=False)
+    prepare_worker()
+    with tempfile.TemporaryDirectory(prefix="grader-shipped-") as folder:
+        path = Path(folder) / Path(shipment.filename).name
+        path.write_bytes(shipment.data)
+        return grade_entry(discover.Entry(shipment.student, shipment.exercise, path), settings)
 
 
 def _row(entry: discover.Entry, key: str, outcome: Outcome) -> gradebook.Row:
@@ -109,19 +170,30 @@ def main(argv: Sequence[str]) -> int:
     check_options(args)
     if args.jobs < 1:
         raise UsageError("--jobs must be at least 1")
+    cluster = _cluster(args)
     found = discover.discover(args.dir)
     entries = [e for e in found.entries if not args.only or e.student in args.only]
     args.out.mkdir(parents=True, exist_ok=True)
-    from . import sandbox
+    if cluster is None:  # a Dask cluster's workers start their own
+        from . import sandbox
 
-    sandbox.warm_up(notebooks=True)
+        sandbox.warm_up(notebooks=True)
     book = gradebook.Gradebook(args.out / "gradebook.sqlite")
     try:
         settings = Settings(_seed(book, args.seed), args.device, args.timeout)
         todo = _todo(book, entries, settings, args.force)
         print(f"grade batch: {len(entries)} submissions ({len(entries) - len(todo)} already graded), "
               f"{len(found.skipped)} files skipped, seed {settings.seed}", file=sys.stderr)
+<<<<<<< HEAD
         errors = _run(book, todo, settings, args.jobs, args.out, args.keep_executed)
+=======
+        try:
+            errors = _run(book, todo, settings, args.jobs, args.out, cluster)
+        except cluster.stops if cluster is not None else () as exc:  # the scheduler went away
+            print(f"grade batch: {exc}; the results graded so far are kept: run the same command again "
+                  "to resume", file=sys.stderr)
+            return EXIT_SOME_NOT_GRADED
+>>>>>>> dask
         rows = [r for r in book.rows() if any(r.student == e.student and r.exercise == e.exercise for e in entries)]
         _write_outputs(args.out, rows, found.skipped, settings)
     finally:
@@ -145,14 +217,69 @@ def _todo(book: gradebook.Gradebook, entries: list[discover.Entry], settings: Se
     return todo
 
 
+<<<<<<< HEAD
 def _run(book: gradebook.Gradebook, todo: list[tuple[discover.Entry, str]], settings: Settings, jobs: int,
          out: Path, keep_executed: bool = False) -> int:
     """Grade everything in `todo`, committing each result as it arrives; returns the error count."""
     from . import classreport
+=======
+def _cluster(args: argparse.Namespace) -> Any:
+    """The Dask cluster to grade on (not yet connected), or None for this machine's pool."""
+    if args.scheduler is None:
+        if args.tls_ca_file or args.tls_cert or args.tls_key:
+            raise UsageError("--tls-* options need --scheduler tls://HOST:PORT")
+        return None
+    try:
+        from . import executors_dask
+    except ImportError as exc:
+        raise UsageError(f"--scheduler needs Dask ({exc}): pip install 'grader[dask]'") from None
+    executors_dask.parse_scheduler(args.scheduler)
+    return executors_dask.Cluster(args.scheduler, executors_dask.Tls(args.tls_ca_file, args.tls_cert, args.tls_key))
+
+
+def _local(todo: list[tuple[discover.Entry, str]], settings: Settings,
+           jobs: int) -> Iterator[tuple[tuple[discover.Entry, str], Outcome]]:
+>>>>>>> dask
     from .executors import LocalExecutor
+
+    return LocalExecutor(jobs).map_unordered(lambda item: grade_entry(item[0], settings), todo)
+
+
+def _remote(todo: list[tuple[discover.Entry, str]], settings: Settings,
+            executor: Any) -> Iterator[tuple[tuple[discover.Entry, str], Outcome]]:
+    """Ship each entry's bytes to the cluster; one that cannot be sent is an 'error' outcome here."""
+    items = {(e.student, e.exercise): (e, k) for e, k in todo}
+    refused: list[tuple[tuple[discover.Entry, str], Outcome]] = []
+
+    def shipments() -> Iterator[Shipment]:
+        for entry, key in todo:
+            shipped = ship(entry, spec_hash(entry.exercise))
+            if isinstance(shipped, Shipment):
+                yield shipped
+            else:
+                refused.append(((entry, key), shipped))
+
+    def lost(shipment: Shipment, exc: BaseException) -> Outcome:
+        return Outcome("error", message=f"the Dask task failed: {type(exc).__name__}: {exc}", final=False)
+
+    for shipment, outcome in executor.map_unordered(partial(grade_shipment, settings=settings), shipments(),
+                                                    on_error=lost):
+        while refused:
+            yield refused.pop(0)
+        yield items[(shipment.student, shipment.exercise)], outcome
+    yield from refused
+
+
+def _run(book: gradebook.Gradebook, todo: list[tuple[discover.Entry, str]], settings: Settings, jobs: int,
+         out: Path, cluster: Any = None) -> int:
+    """Grade everything in `todo`, committing each result as it arrives; returns the error count."""
+    from contextlib import nullcontext
+
+    from . import classreport
     from .progress import Progress
 
     errors = 0
+<<<<<<< HEAD
     with Progress(len(todo)) as progress:
         for (entry, key), outcome in LocalExecutor(jobs).map_unordered(
                 lambda item: grade_entry(item[0], settings), todo):
@@ -165,7 +292,17 @@ def _run(book: gradebook.Gradebook, todo: list[tuple[discover.Entry, str]], sett
                 write_executed(entry.path, outcome.result, classreport.report_dir(out / "executed", entry.student)
                                / f"exercise{entry.exercise}.ipynb")
             book.put(row)  # committed: a rerun will not grade this one again
+=======
+    with (cluster if cluster is not None and todo else nullcontext()) as executor, Progress(len(todo)) as progress:
+        outcomes = _remote(todo, settings, executor) if executor is not None else _local(todo, settings, jobs)
+        for (entry, key), outcome in outcomes:
+>>>>>>> dask
             errors += outcome.status == "error"
+            if outcome.final:
+                row = _row(entry, key, outcome)
+                classreport.write_submission_reports(out / "reports", entry.student, entry.exercise,
+                                                     outcome.result, row.result)
+                book.put(row)  # committed: a rerun will not grade this one again
             progress.advance(entry.student, entry.exercise, outcome)
     return errors
 
