@@ -71,17 +71,14 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="submissions graded at once")
     p.add_argument("--force", action="store_true", help="regrade everything")
     p.add_argument("--only", action="append", metavar="STUDENT", help="grade only this student (repeatable)")
-<<<<<<< HEAD
     p.add_argument("--keep-executed", action="store_true",
                    help="keep an executed copy of each notebook in OUT/executed/<student>/")
-=======
     p.add_argument("--scheduler", metavar="ADDRESS", help="grade on a Dask cluster: tcp://HOST:PORT, "
                    "tls://HOST:PORT, or local:N for N local worker processes (needs grader[dask]; "
                    "--jobs is then unused)")
     p.add_argument("--tls-ca-file", metavar="PEM", default="", help="CA certificate for a tls:// scheduler")
     p.add_argument("--tls-cert", metavar="PEM", default="", help="client certificate for a tls:// scheduler")
     p.add_argument("--tls-key", metavar="PEM", default="", help="client private key for a tls:// scheduler")
->>>>>>> dask
     add_common(p)
     return p
 
@@ -184,16 +181,12 @@ def main(argv: Sequence[str]) -> int:
         todo = _todo(book, entries, settings, args.force)
         print(f"grade batch: {len(entries)} submissions ({len(entries) - len(todo)} already graded), "
               f"{len(found.skipped)} files skipped, seed {settings.seed}", file=sys.stderr)
-<<<<<<< HEAD
-        errors = _run(book, todo, settings, args.jobs, args.out, args.keep_executed)
-=======
         try:
-            errors = _run(book, todo, settings, args.jobs, args.out, cluster)
+            errors = _run(book, todo, settings, args.jobs, args.out, cluster, args.keep_executed)
         except cluster.stops if cluster is not None else () as exc:  # the scheduler went away
             print(f"grade batch: {exc}; the results graded so far are kept: run the same command again "
                   "to resume", file=sys.stderr)
             return EXIT_SOME_NOT_GRADED
->>>>>>> dask
         rows = [r for r in book.rows() if any(r.student == e.student and r.exercise == e.exercise for e in entries)]
         _write_outputs(args.out, rows, found.skipped, settings)
     finally:
@@ -217,12 +210,6 @@ def _todo(book: gradebook.Gradebook, entries: list[discover.Entry], settings: Se
     return todo
 
 
-<<<<<<< HEAD
-def _run(book: gradebook.Gradebook, todo: list[tuple[discover.Entry, str]], settings: Settings, jobs: int,
-         out: Path, keep_executed: bool = False) -> int:
-    """Grade everything in `todo`, committing each result as it arrives; returns the error count."""
-    from . import classreport
-=======
 def _cluster(args: argparse.Namespace) -> Any:
     """The Dask cluster to grade on (not yet connected), or None for this machine's pool."""
     if args.scheduler is None:
@@ -239,7 +226,6 @@ def _cluster(args: argparse.Namespace) -> Any:
 
 def _local(todo: list[tuple[discover.Entry, str]], settings: Settings,
            jobs: int) -> Iterator[tuple[tuple[discover.Entry, str], Outcome]]:
->>>>>>> dask
     from .executors import LocalExecutor
 
     return LocalExecutor(jobs).map_unordered(lambda item: grade_entry(item[0], settings), todo)
@@ -271,7 +257,7 @@ def _remote(todo: list[tuple[discover.Entry, str]], settings: Settings,
 
 
 def _run(book: gradebook.Gradebook, todo: list[tuple[discover.Entry, str]], settings: Settings, jobs: int,
-         out: Path, cluster: Any = None) -> int:
+         out: Path, cluster: Any = None, keep_executed: bool = False) -> int:
     """Grade everything in `todo`, committing each result as it arrives; returns the error count."""
     from contextlib import nullcontext
 
@@ -279,29 +265,19 @@ def _run(book: gradebook.Gradebook, todo: list[tuple[discover.Entry, str]], sett
     from .progress import Progress
 
     errors = 0
-<<<<<<< HEAD
-    with Progress(len(todo)) as progress:
-        for (entry, key), outcome in LocalExecutor(jobs).map_unordered(
-                lambda item: grade_entry(item[0], settings), todo):
-            row = _row(entry, key, outcome)
-            classreport.write_submission_reports(out / "reports", entry.student, entry.exercise, outcome.result,
-                                                 row.result)
-            if keep_executed and outcome.result is not None and entry.path.suffix.lower() == ".ipynb":
-                from .executed import write_executed
-
-                write_executed(entry.path, outcome.result, classreport.report_dir(out / "executed", entry.student)
-                               / f"exercise{entry.exercise}.ipynb")
-            book.put(row)  # committed: a rerun will not grade this one again
-=======
     with (cluster if cluster is not None and todo else nullcontext()) as executor, Progress(len(todo)) as progress:
         outcomes = _remote(todo, settings, executor) if executor is not None else _local(todo, settings, jobs)
         for (entry, key), outcome in outcomes:
->>>>>>> dask
             errors += outcome.status == "error"
             if outcome.final:
                 row = _row(entry, key, outcome)
                 classreport.write_submission_reports(out / "reports", entry.student, entry.exercise,
                                                      outcome.result, row.result)
+                if keep_executed and outcome.result is not None and entry.path.suffix.lower() == ".ipynb":
+                    from .executed import write_executed
+
+                    write_executed(entry.path, outcome.result, classreport.report_dir(out / "executed", entry.student)
+                                   / f"exercise{entry.exercise}.ipynb")
                 book.put(row)  # committed: a rerun will not grade this one again
             progress.advance(entry.student, entry.exercise, outcome)
     return errors
