@@ -349,8 +349,8 @@ EXERCISE = Exercise(
         Check("train_linreg", "returns w of shape (d, 1) and b of shape (1,)", 1, train_cases, returns_shapes,
               probe="train", hint="return (w, b) with w of shape (d, 1) and b of shape (1,)"),
         Check("train_linreg", "recovers w = [2, -3.4] and b = 4.2 within 0.05", 4, reuse_cases, recovers,
-              probe="train", hint="for each minibatch: squared_loss(linreg(X, w, b), y).sum().backward(), "
-                                  "then sgd([w, b], lr, batch_size)"),
+              probe="train", hint="for each minibatch: the squared loss of linreg's prediction, summed, then "
+                                  "backward(), then the given sgd on [w, b] with lr and batch_size"),
         Check("train_linreg", "trains from scratch (no torch.optim, no nn.Linear)", 1, reuse_cases, from_scratch,
               probe="train"),
     ),

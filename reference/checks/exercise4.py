@@ -166,7 +166,8 @@ def mlp_values(case: Case, expected: Message, got: Message) -> Failure | None:
 
 
 RELU_HINT = "return a new tensor, e.g. torch.max(X, torch.zeros_like(X)) or torch.clamp(X, min=0)"
-MLP_HINT = "H = relu(X.reshape(-1, W1.shape[0]) @ W1 + b1); return H @ W2 + b2"
+MLP_HINT = ("the hidden layer is relu of (X flattened to W1.shape[0] columns) @ W1 + b1; the output is that "
+            "hidden layer @ W2 + b2")
 
 EXERCISE = Exercise(
     number=4,

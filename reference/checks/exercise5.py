@@ -80,7 +80,7 @@ def callers_untouched(case: Case, expected: Message, got: Message) -> Failure | 
         if fact.get("requires_grad") != bool(spec.get("requires_grad")):
             now = "now requires grad" if fact.get("requires_grad") else "no longer requires grad"
             return Failure(f"the caller's `{name}` {now}",
-                           hint="work on a copy: w1 = w1.detach().clone().requires_grad_(True)")
+                           hint="work on copies of the caller's tensors (detached and cloned), and ask for gradients on those")
         if fact.get("grad_is_none") is not True:
             return Failure(f"the caller's `{name}.grad` was written",
                            hint="use torch.autograd.grad, which returns the gradients instead of "

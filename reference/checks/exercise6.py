@@ -40,8 +40,8 @@ ACCURACY_TOLERANCE = 0.01  # 5x the largest correct accuracy gap; half the sd ov
 # Time budget of the full run, against the reference's own time in the same grading.
 TIME_FACTOR, TIME_SLACK = 10.0, 5.0
 
-DEVICE_HINT = "move each batch first: `images, labels = images.to(device), labels.to(device)` with " \
-              "`device = next(net.parameters()).device`"
+DEVICE_HINT = "move both tensors of each batch to the device of the net's parameters with .to(...) " \
+              "before the forward pass"
 
 
 # --------------------------------------------------------------------------- data and numpy maths
@@ -209,7 +209,7 @@ def net_layers(case: Case, expected: Message, got: Message) -> Failure | None:
     have, want = _structure(got), _structure(expected)
     if not have.get("module"):
         return Failure(f"build_net returned a {have.get('type', 'nothing')}, expected an nn.Module",
-                       hint="return nn.Sequential(nn.Linear(784, 200), nn.ReLU(), nn.Linear(200, 10))")
+                       hint="return an nn.Sequential of Linear(784, 200), ReLU and Linear(200, 10)")
     if _layers_text(have, True) == _layers_text(want, True) and have.get("parameters") == want.get("parameters"):
         return None
     diagnosis = ""
@@ -459,7 +459,7 @@ def losses_are_floats(case: Case, expected: Message, got: Message) -> Failure | 
     batches = len(case.params["sizes"])
     if info.get("kind") not in ("list", "tuple"):
         return Failure(f"train_epoch returned {kind_words(info)}, expected a list of {batches} floats",
-                       hint="collect `losses.append(loss.item())` for each batch and return the list")
+                       hint="append each batch's loss as a Python float (.item()) to a list, and return the list")
     if info.get("length") != batches:
         return Failure(f"train_epoch returned {info.get('length')} losses for {batches} batches",
                        hint="append one loss per batch (loss.item()), for every batch of the loader")

@@ -1,6 +1,6 @@
 # exercise: 1
 # hostile: loops forever on numpy input only; the checks before it keep their points
-# expect: 6
+# expect: 5
 # slow
 # timeout: 4
 import numpy as np
