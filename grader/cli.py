@@ -76,10 +76,10 @@ def grade_file(argv: Sequence[str]) -> int:
     reports: list[tuple[str, Path]] = list(args.report) + ([("gradescope", args.json)] if args.json else [])
     try:
         check_options(args)
-        from . import sandbox
+        from . import warm
 
-        # the warm parent imports torch while we read, plan and wait
-        sandbox.warm_up(notebooks=str(args.file).lower().endswith(".ipynb"))
+        # the warm parent imports torch while we import the rest, read, plan and wait
+        warm.warm_up(notebooks=str(args.file).lower().endswith(".ipynb"))
         from . import judge, load, report
 
         submission = load.read_submission(args.file)

@@ -26,57 +26,10 @@ from . import cgroups, isolation, reaper, wire
 from .errors import GraderBug, UsageError
 from .jobs import Limits, Task, Unit, WorkerJob
 
-PRELOAD = ["grader.worker", "grader.refworker", "grader.forkserver_init"]
-NOTEBOOK_PRELOAD = ["IPython.core.interactiveshell"]
+from .warm import NOTEBOOK_PRELOAD, PRELOAD, bare_main, context, warm_up  # noqa: F401 (re-exported)
+
 MAX_RESTARTS = 8
 OUTPUT_CAP = 16 * 1024
-_CONTEXT: Any = None
-
-
-def context(notebooks: bool = True) -> Any:
-    """The multiprocessing context for workers: a preloaded forkserver where possible.
-
-    `notebooks` also preloads IPython (0.6 s more for the warm parent, none per notebook);
-    it only matters for the call that starts the forkserver.
-    """
-    global _CONTEXT
-    if _CONTEXT is None:
-        if "forkserver" in mp.get_all_start_methods():
-            _CONTEXT = mp.get_context("forkserver")
-            _CONTEXT.set_forkserver_preload(PRELOAD + (NOTEBOOK_PRELOAD if notebooks else []))
-        else:  # Windows (and any platform without fork): a fresh interpreter per worker
-            _CONTEXT = mp.get_context("spawn")
-    return _CONTEXT
-
-
-_MAIN_LOCK = threading.Lock()
-
-
-@contextmanager
-def bare_main() -> Iterator[None]:
-    """Hide the judge's `__main__` while starting processes.
-
-    multiprocessing would otherwise re-run the judge's main script (or pytest's) in each
-    worker before the target: slow, and not code a worker should run.
-    """
-    with _MAIN_LOCK:
-        saved = sys.modules.get("__main__")
-        sys.modules["__main__"] = types.ModuleType("__main__")
-        try:
-            yield
-        finally:
-            if saved is not None:
-                sys.modules["__main__"] = saved
-
-
-def warm_up(notebooks: bool = True) -> None:
-    """Start the forkserver now, so its imports overlap with the judge's own work."""
-    ctx = context(notebooks)
-    if ctx.get_start_method() == "forkserver":
-        from multiprocessing import forkserver
-
-        with bare_main():
-            forkserver.ensure_running()
 
 
 @dataclass(frozen=True)
