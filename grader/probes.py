@@ -174,11 +174,11 @@ def probe_call(ns: dict[str, Any], fn_name: str, arrays: Arrays, params: dict[st
             answer.describe(f"after.{name}", _to_cpu_copy(value))
     upstream = params.get("backward")
     if upstream is not None:
-        _backward(answer, out, named, torch.tensor(arrays[upstream], device=env.device))
+        backpropagate(answer, out, named, torch.tensor(arrays[upstream], device=env.device))
     return answer
 
 
-def _backward(answer: Answer, out: Any, named: dict[str, Any], upstream: torch.Tensor) -> None:
+def backpropagate(answer: Answer, out: Any, named: dict[str, Any], upstream: torch.Tensor) -> None:
     """Backpropagate `upstream` through `out`; report each input's `.grad`."""
     if not isinstance(out, torch.Tensor) or not out.requires_grad:
         answer.info["backward"] = {"ok": False, "why": "the result is not connected to the autograd graph"}

@@ -13,7 +13,8 @@ import numpy as np
 import torch
 
 from . import gradcheck
-from .probes import Answer, Arrays, ProbeEnv, build_arg, check_signature, dtype_name, lookup, register
+from .probes import (Answer, Arrays, ProbeEnv, backpropagate, build_arg, check_signature, dtype_name, lookup,
+                     register)
 
 
 # -- trusted stand-ins ---------------------------------------------------------------
@@ -136,24 +137,11 @@ def probe_backward_fd(ns: dict[str, Any], fn_name: str, arrays: Arrays, params: 
     with substituted(ns, _trusted(params)):
         out = fn(*args)
         answer.describe("out", out)
-        _backward(answer, out, specs, args, torch.tensor(upstream, device=env.device))
+        named = {spec["name"]: arg for spec, arg in zip(specs, args)}
+        backpropagate(answer, out, named, torch.tensor(upstream, device=env.device))
         if params.get("fd"):
             _finite_differences(answer, fn, specs, arrays, params["fd"], upstream, env)
     return answer
-
-
-def _backward(answer: Answer, out: Any, specs: list[dict[str, Any]], args: list[Any], upstream: torch.Tensor) -> None:
-    if not isinstance(out, torch.Tensor) or not out.requires_grad:
-        answer.info["backward"] = {"ok": False, "why": "the result is not connected to the autograd graph"}
-        return
-    if tuple(out.shape) != tuple(upstream.shape):
-        answer.info["backward"] = {"ok": False, "why": f"the result has shape {tuple(out.shape)}"}
-        return
-    (out * upstream.to(out.dtype)).sum().backward()
-    answer.info["backward"] = {"ok": True}
-    for spec, value in zip(specs, args):
-        if isinstance(value, torch.Tensor) and value.requires_grad:
-            answer.describe(f"grad.{spec['name']}", value.grad)
 
 
 def _finite_differences(answer: Answer, fn: Callable[..., Any], specs: list[dict[str, Any]], arrays: Arrays,
