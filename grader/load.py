@@ -11,7 +11,6 @@ from .jobs import Unit
 MAX_FILE_BYTES = 50 * 1024 * 1024  # checked before parsing; saved outputs count
 MARKER = re.compile(r"^\s*#\s*exercise\s*:\s*(\d+)\s*$", re.IGNORECASE)
 NAME = re.compile(r"exercise\s*_?(\d+)", re.IGNORECASE)
-SKIP_TAG = "skip-grading"
 
 
 @dataclass(frozen=True)

@@ -11,16 +11,13 @@ import multiprocessing as mp
 import os
 import shutil
 import signal
-import sys
 import tempfile
 import threading
 import time
-import types
-from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from multiprocessing.connection import wait
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 from . import cgroups, isolation, reaper, wire
 from .errors import GraderBug, UsageError
