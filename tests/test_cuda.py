@@ -1,0 +1,151 @@
+"""The GPU path: bugs that only show on CUDA, and correct code graded with `--device cuda`.
+
+The tests marked `cuda` are skipped on a machine without CUDA (they are not marked `slow`,
+so the default `-m 'not slow'` keeps them: on a GPU machine plain `pytest` runs them, and
+`pytest -m cuda` runs only them). `bench/gpu_check.sh` runs them on a lent GPU (docs/GPU.md).
+On the CPU, the slow tests below prove that each CUDA-only bug file is otherwise correct,
+and the marker tests prove the selection.
+"""
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+
+from conftest import ROOT, SUBMISSIONS, failing_checks, failing_functions, grade
+from reference.checks import exercise4 as ex4
+from reference.checks import exercise6 as ex6
+
+CUDA = SUBMISSIONS / "cuda"
+EX6 = SUBMISSIONS / "exercise6"
+SEED = 3
+HAS_CUDA = torch.cuda.is_available()
+needs_cuda = pytest.mark.skipif(not HAS_CUDA, reason="no CUDA device")
+
+EVALUATE = {c.test_name for c in ex6.EXERCISE.checks if c.function == "evaluate"}
+TRAIN_DEVICE = "train_epoch: moves each batch to the net's device"
+RELU_DEVICE = "relu: keeps X's dtype and device (float32 and float64)"
+RELU_VALUES = "relu: computes max(X, 0)"
+# Which checks each CUDA-only bug loses when graded with --device cuda on a GPU.
+CUDA_BUGS: dict[str, set[str]] = {
+    "labels_not_moved": {TRAIN_DEVICE},  # the watched labels are moved on the spot: only this check
+    "evaluate_cpu_counter": EVALUATE,    # evaluate raises on every case
+}
+# Correct exercise 6 loops: the reference, every correct style of the exercise 6 folder, the CUDA-minded ones.
+CORRECT_6 = [ROOT / "reference" / "exercise6.py", *sorted(EX6.glob("correct_*.py")), *sorted(CUDA.glob("correct_*.py"))]
+
+
+def _name(path: Path) -> str:
+    return f"{path.parent.name}/{path.stem}"
+
+
+# --------------------------------------------------------------------------- on a GPU
+
+
+@pytest.mark.cuda
+@needs_cuda
+def test_reference_on_cuda_agrees_with_the_cpu_reference() -> None:
+    """The reference runs on the CPU in the judge's reference worker, the student on CUDA."""
+    result = grade(ROOT / "reference" / "exercise6.py", seed=SEED, device="cuda")
+    assert result.device == "cuda"
+    assert failing_checks(result) == set() and result.score == result.max_score
+    run = result.extras["full_run"]
+    assert run["weight_distance"] < ex6.WEIGHT_TOLERANCE
+    assert abs(run["accuracy"]["student"] - run["accuracy"]["reference"]) <= ex6.ACCURACY_TOLERANCE
+    curve = result.extras["loss_curve"]
+    assert len(curve["student"]) == len(curve["reference"]) > 0
+
+
+@pytest.mark.cuda
+@needs_cuda
+@pytest.mark.parametrize("path", CORRECT_6, ids=_name)
+def test_correct_loops_get_full_marks_on_cuda(path: Path) -> None:
+    result = grade(path, seed=SEED, device="cuda")
+    assert failing_checks(result) == set()
+    assert result.extras["full_run"]["weight_distance"] < ex6.WEIGHT_TOLERANCE
+
+
+@pytest.mark.cuda
+@needs_cuda
+@pytest.mark.parametrize("number", [1, 2, 3, 4, 5])
+def test_references_1_to_5_get_full_marks_on_cuda(number: int) -> None:
+    result = grade(ROOT / "reference" / f"exercise{number}.py", seed=SEED, device="cuda")
+    assert result.device == "cuda" and failing_checks(result) == set()
+
+
+@pytest.mark.cuda
+@needs_cuda
+@pytest.mark.parametrize("name", sorted(CUDA_BUGS))
+def test_cuda_only_bugs_lose_their_checks_on_cuda(name: str) -> None:
+    result = grade(CUDA / f"{name}.py", seed=SEED, device="cuda")
+    assert failing_checks(result) == CUDA_BUGS[name]
+    summaries = " ".join(c.failure.summary for c in result.checks if not c.passed)
+    if name == "labels_not_moved":
+        assert "labels" in summaries and "cuda" in summaries
+    else:
+        assert "Expected all tensors to be on the same device" in summaries
+
+
+@pytest.mark.cuda
+@needs_cuda
+def test_relu_with_a_cuda_result_for_a_cpu_input() -> None:
+    """Graded on the CPU on a GPU machine, the CPU inputs come back on CUDA: the device check fails."""
+    result = grade(CUDA / "relu_global_device.py", seed=SEED, device="cpu")
+    failing = failing_checks(result)
+    assert RELU_DEVICE in failing
+    assert RELU_VALUES not in failing and failing_functions(result) == {"relu"}  # mlp uses a trusted relu
+    summary = next(c for c in result.checks if c.test_name == RELU_DEVICE).failure.summary
+    assert "cuda" in summary and "cpu" in summary
+
+
+@pytest.mark.cuda
+@needs_cuda
+@pytest.mark.xfail(strict=True, raises=AssertionError,
+                   reason="with --device cuda every relu input is built on CUDA, so a CPU input is never tried")
+def test_relu_with_a_cuda_result_is_caught_under_device_cuda() -> None:
+    assert RELU_DEVICE in failing_checks(grade(CUDA / "relu_global_device.py", seed=SEED, device="cuda"))
+
+
+@pytest.mark.cuda
+@needs_cuda
+@pytest.mark.xfail(strict=True, raises=AssertionError,
+                   reason="probe_build_net moves build_net()'s net to the grading device before describing it, "
+                          "so the device it was built on is never seen")
+@pytest.mark.parametrize("device", ["cuda", "cpu"])
+def test_net_built_on_the_gpu_is_caught(device: str) -> None:
+    assert failing_functions(grade(CUDA / "build_net_on_gpu.py", seed=SEED, device=device)) == {"build_net"}
+
+
+# --------------------------------------------------------------------------- on the CPU
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(HAS_CUDA, reason="these bugs show on a CUDA machine")
+def test_cuda_only_bugs_are_correct_code_without_cuda() -> None:
+    """Each CUDA-only bug file is otherwise correct: without CUDA it gets full marks, except the
+    unmoved labels, which the grader's device watch catches on the CPU too."""
+    for name in ("relu_global_device", "evaluate_cpu_counter", "build_net_on_gpu"):
+        assert failing_checks(grade(CUDA / f"{name}.py", seed=SEED)) == set(), name
+    assert failing_checks(grade(CUDA / "labels_not_moved.py", seed=SEED)) == {TRAIN_DEVICE}
+    for path in sorted(CUDA.glob("correct_*.py")):
+        assert failing_checks(grade(path, seed=SEED)) == set(), path.name
+    assert ex4.EXERCISE.number == 4  # relu_global_device is graded as exercise 4 (its marker)
+
+
+def _collected(*args: str) -> set[str]:
+    """The test functions (parameters dropped) that pytest selects in this file with `args`."""
+    proc = subprocess.run([sys.executable, "-m", "pytest", "--collect-only", "-q", "-p", "no:cacheprovider",
+                           *args, str(Path(__file__))], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
+    return {line.split("::")[-1].split("[")[0] for line in proc.stdout.splitlines() if "::" in line}
+
+
+def test_the_default_selection_keeps_the_cuda_tests_and_minus_m_cuda_selects_them() -> None:
+    marked = {name for name, fn in globals().items() if name.startswith("test_")
+              and any(m.name == "cuda" for m in getattr(fn, "pytestmark", []))}
+    assert len(marked) >= 7
+    assert marked <= _collected()  # pyproject's addopts (-m 'not slow') does not drop them
+    assert _collected("-m", "cuda") == marked
