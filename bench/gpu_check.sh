@@ -57,10 +57,16 @@ command -v "$PY" >/dev/null 2>&1 || { log "gpu_check: no $PY (set PYTHON=...)"; 
 
 # --------------------------------------------------------------------------- what is missing
 NEEDED="numpy torch jinja2 markupsafe pytest ${GPU_CHECK_NEEDS:-}"  # GPU_CHECK_NEEDS: more modules
-missing() {
-    local m out=""
-    for m in $NEEDED; do "$PY" -c "import $m" >/dev/null 2>&1 || out="$out $m"; done
-    echo "${out# }"
+missing() {  # the modules of $NEEDED that do not import (all of them if Python fails)
+    # shellcheck disable=SC2086
+    "$PY" -c 'import importlib, sys
+out = []
+for m in sys.argv[1:]:
+    try:
+        importlib.import_module(m)
+    except Exception:
+        out.append(m)
+print(" ".join(out))' $NEEDED 2>/dev/null || echo "$NEEDED"
 }
 MISSING=$(missing)
 if [ -n "$MISSING" ]; then

@@ -8,8 +8,12 @@ and the marker tests prove the selection.
 """
 from __future__ import annotations
 
+import json
+import os
+import shutil
 import subprocess
 import sys
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -149,3 +153,74 @@ def test_the_default_selection_keeps_the_cuda_tests_and_minus_m_cuda_selects_the
     assert len(marked) >= 7
     assert marked <= _collected()  # pyproject's addopts (-m 'not slow') does not drop them
     assert _collected("-m", "cuda") == marked
+
+
+# --------------------------------------------------------------------------- bench/gpu_check.sh
+
+SCRIPT = ROOT / "bench" / "gpu_check.sh"
+NO_GPU = not HAS_CUDA and shutil.which("nvidia-smi") is None and not list(Path("/dev").glob("nvidia[0-9]*"))
+
+
+def _check(out: Path, env: dict[str, str], timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(["bash", str(SCRIPT), str(out)], cwd=ROOT, capture_output=True, text=True,
+                          timeout=timeout, env={**os.environ, **env})
+
+
+def _wheel(folder: Path) -> Path:
+    """A tiny pure-Python wheel of a module `gpu_check_dummy` (no index, no build needed)."""
+    path = folder / "gpu_check_dummy-0.1-py3-none-any.whl"
+    info = "gpu_check_dummy-0.1.dist-info"
+    files = {"gpu_check_dummy/__init__.py": "X = 1\n",
+             f"{info}/METADATA": "Metadata-Version: 2.1\nName: gpu-check-dummy\nVersion: 0.1\n",
+             f"{info}/WHEEL": "Wheel-Version: 1.0\nGenerator: test\nRoot-Is-Purelib: true\nTag: py3-none-any\n"}
+    files[f"{info}/RECORD"] = "".join(f"{name},,\n" for name in files) + f"{info}/RECORD,,\n"
+    with zipfile.ZipFile(path, "w") as z:
+        for name, text in files.items():
+            z.writestr(name, text)
+    return path
+
+
+@pytest.mark.skipif(not NO_GPU, reason="this machine has an NVIDIA GPU")
+def test_gpu_check_without_a_gpu_says_so_in_one_line(tmp_path: Path) -> None:
+    proc = _check(tmp_path / "out", {"PATH": "/usr/bin:/bin"})
+    assert proc.returncode == 0 and proc.stderr == ""
+    assert proc.stdout.count("\n") == 1 and "no CUDA on this machine" in proc.stdout
+    assert json.loads((tmp_path / "out" / "figures.json").read_text())["cuda"] is False
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(HAS_CUDA, reason="torch sees a CUDA device here")
+def test_gpu_check_installs_missing_wheels_then_finds_no_cuda_in_torch(tmp_path: Path) -> None:
+    """nvidia-smi is there (a fake), a needed module is missing and comes from the wheels
+    folder with pip --no-index, then torch sees no CUDA device: one line about it, exit 0."""
+    fake = tmp_path / "bin"
+    fake.mkdir()
+    (fake / "nvidia-smi").write_text("#!/bin/sh\necho 'GPU 0: fake'\n")
+    (fake / "nvidia-smi").chmod(0o755)
+    wheels = tmp_path / "wheels"
+    wheels.mkdir()
+    _wheel(wheels)
+    proc = _check(tmp_path / "out", {"PATH": f"{fake}:{os.environ['PATH']}", "GPU_CHECK_NEEDS": "gpu_check_dummy",
+                                     "GPU_CHECK_WHEELS": str(wheels)})
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    lines = proc.stdout.splitlines()
+    assert lines[0] == f"gpu_check: installing 1 wheels from {wheels} (missing: gpu_check_dummy)"
+    assert lines[1:] == [f"gpu_check: no CUDA on this machine (torch {torch.__version__} sees no CUDA device): "
+                         "nothing to check"]
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(HAS_CUDA, reason="the dry run is for machines without CUDA")
+def test_gpu_check_dry_run_runs_every_step_on_the_cpu(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    proc = _check(out, {"GPU_CHECK_FORCE_CPU": "1"}, timeout=900)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert sorted(p.name for p in out.iterdir()) == ["figures.json", "gpu_check.log", "gradebook.csv",
+                                                     "pytest_cuda.xml"]
+    figures = json.loads((out / "figures.json").read_text())
+    assert figures["dry_run"] is True and figures["all_steps_ok"] is True
+    assert {s["status"] for s in figures["steps"].values()} == {"ok"}
+    assert all(row["as_expected"] for row in figures["singles"].values())
+    assert figures["batch"]["all_as_expected"] and figures["batch"]["exit"] == 0
+    assert figures["pytest"]["counts"]["failed"] == 0 and figures["pytest"]["counts"]["skipped"] >= 7
+    assert figures["time"]["runs"]["cpu"] and "cuda" not in figures["time"]["runs"]
