@@ -1,7 +1,7 @@
 """The steps of `bench/gpu_check.sh` (see docs/GPU.md): each writes one JSON of figures.
 
     python bench/gpu_check.py env      OUT.json
-    python bench/gpu_check.py singles  DEVICE WORK OUT.json
+    python bench/gpu_check.py singles  DEVICE WORK OUT.json [--jobs 3]
     python bench/gpu_check.py class    DEVICE WORK OUT.json [--jobs 4]
     python bench/gpu_check.py time     WORK OUT.json [--rounds 3] [--cpu-only]
     python bench/gpu_check.py junit    XML OUT.json
@@ -24,6 +24,7 @@ import subprocess
 import sys
 import time
 import xml.etree.ElementTree as ET
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
 from typing import Any
 
@@ -136,18 +137,27 @@ def verdict(row: dict[str, Any], expect: dict[str, Any]) -> bool | None:
     return None  # a known gap: observed only
 
 
-def step_singles(device: str, work: Path, out: Path) -> None:
+def step_singles(device: str, work: Path, out: Path, jobs: int) -> None:
+    """Each file in a fresh `python -m grader` process, `jobs` at a time (wall times are not
+    timing figures: the `time` step is)."""
     (work / "singles").mkdir(parents=True, exist_ok=True)
     rows: dict[str, Any] = {}
-    for label, path, dev, expect in singles_plan(device):
+
+    def one(item: tuple[str, Path, str, dict[str, Any]]) -> tuple[str, dict[str, Any]]:
+        label, path, dev, expect = item
         row = grade_cli(path, dev, work / "singles" / f"{label.replace('@', '_')}.json")
         row.update(file=str(path.relative_to(ROOT)), device=dev,
                    expected={k: sorted(v) if isinstance(v, set) else v for k, v in expect.items()},
                    as_expected=verdict(row, expect))
-        rows[label] = row
-        write(out, rows)
-        say(f"  {label:26} {dev:4} exit {row['exit']}  {row.get('score')}/{row.get('max_score')}  "
-            f"{row['wall_s']:6.1f} s  as expected: {row['as_expected']}  failing: {row.get('failing')}")
+        return label, row
+
+    with ThreadPoolExecutor(max(1, jobs)) as pool:
+        for future in as_completed([pool.submit(one, item) for item in singles_plan(device)]):
+            label, row = future.result()
+            rows[label] = row
+            write(out, rows)
+            say(f"  {label:26} {row['device']:4} exit {row['exit']}  {row.get('score')}/{row.get('max_score')}  "
+                f"{row['wall_s']:6.1f} s  as expected: {row['as_expected']}  failing: {row.get('failing')}")
 
 
 # --------------------------------------------------------------------------- a small class
@@ -287,7 +297,7 @@ def main(argv: list[str] | None = None) -> int:
         s.add_argument("device", choices=("cpu", "cuda"))
         s.add_argument("work", type=Path)
         s.add_argument("out", type=Path)
-        s.add_argument("--jobs", type=int, default=4)
+        s.add_argument("--jobs", type=int, default=4 if name == "class" else 3)
     s = sub.add_parser("time")
     s.add_argument("work", type=Path)
     s.add_argument("out", type=Path)
@@ -304,7 +314,7 @@ def main(argv: list[str] | None = None) -> int:
     if a.step == "env":
         step_env(a.out)
     elif a.step == "singles":
-        step_singles(a.device, a.work, a.out)
+        step_singles(a.device, a.work, a.out, a.jobs)
     elif a.step == "class":
         step_class(a.device, a.work, a.out, a.jobs)
     elif a.step == "time":

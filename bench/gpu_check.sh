@@ -141,7 +141,7 @@ if [ "$DEVICE" = cuda ]; then
     step nvidia-smi 30 nvidia-smi
 fi
 step doctor 60 "$PY" -m grader doctor
-step singles 150 "${H[@]}" singles "$DEVICE" "$WORK" "$WORK/fig_singles.json"
+step singles 180 "${H[@]}" singles "$DEVICE" "$WORK" "$WORK/fig_singles.json" --jobs 3
 CUDA_TESTS=$(grep -l "pytest.mark.cuda" tests/test_*.py | tr '\n' ' ')
 # -m cuda replaces pyproject's -m 'not slow'; -x is not used: every cuda test reports.
 # shellcheck disable=SC2086
