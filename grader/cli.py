@@ -71,9 +71,32 @@ def check_options(args: argparse.Namespace) -> None:
 
 
 def grade_file(argv: Sequence[str]) -> int:
-    """`grade FILE`: grade, print the report, write the requested files."""
+    """`grade FILE`: grade, print the report, write the requested files.
+
+    `--json OUT` is written on every way out: a results.json of the grade, or one saying why
+    there is none (bad input, the grader's own failure)."""
     args = file_parser().parse_args(argv)
     reports: list[tuple[str, Path]] = list(args.report) + ([("gradescope", args.json)] if args.json else [])
+    written: list[bool] = []
+    try:
+        return _grade_file(args, reports, written)
+    except (UsageError, GraderBug) as exc:
+        if not written:
+            _write_failure_jsons(reports, str(exc))
+        raise
+    except Exception as exc:
+        if not written:
+            _write_failure_jsons(reports, f"internal error (not your fault): {type(exc).__name__}")
+        raise
+
+
+def _write_failure_jsons(reports: Sequence[tuple[str, Path]], reason: str) -> None:
+    for fmt, path in reports:
+        if fmt == "gradescope":
+            _write_failure_json(path, reason)
+
+
+def _grade_file(args: argparse.Namespace, reports: list[tuple[str, Path]], written: list[bool]) -> int:
     try:
         check_options(args)
         from . import warm
@@ -91,13 +114,13 @@ def grade_file(argv: Sequence[str]) -> int:
         except LookupError as exc:
             raise UsageError(str(exc)) from None
     except UsageError as exc:
-        for fmt, path in reports:
-            if fmt == "gradescope":
-                _write_failure_json(path, str(exc))
         _github_usage_error(str(exc))
         raise
-    report.print_terminal(result, folder=args.templates)
-    write_reports(result, reports, args.templates)
+    try:
+        report.print_terminal(result, folder=args.templates)
+    finally:
+        written.append(True)
+        write_reports(result, reports, args.templates)
     if args.keep_executed is not None and submission.notebook:
         from .executed import write_executed
 
