@@ -120,6 +120,13 @@ class Submission:
 
 def read_text(path: Path, root: Path | None = None) -> str:
     """The file's text (read by `read_bytes`), or a UsageError naming what is wrong with it."""
+    try:
+        if stat.S_ISDIR(os.lstat(path).st_mode):
+            raise UsageError(f"not a file: {shown(str(path))}")
+    except FileNotFoundError:
+        raise UsageError(f"no such file: {shown(str(path))}") from None
+    except OSError:
+        pass  # read_bytes says what is wrong
     if path.suffix.lower() not in (".py", ".ipynb"):
         raise UsageError(f"cannot grade {shown(path.name)}: expected a .py file or a .ipynb notebook")
     data = read_bytes(path, root)
