@@ -75,7 +75,13 @@ def grade_file(argv: Sequence[str]) -> int:
 
     `--json OUT` is written on every way out: a results.json of the grade, or one saying why
     there is none (bad input, the grader's own failure)."""
-    args = file_parser().parse_args(argv)
+    try:
+        args = file_parser().parse_args(argv)
+    except UsageError as exc:
+        target = _json_target(argv)
+        if target is not None:
+            _write_failure_json(target, str(exc))
+        raise
     reports: list[tuple[str, Path]] = list(args.report) + ([("gradescope", args.json)] if args.json else [])
     written: list[bool] = []
     try:
@@ -84,10 +90,22 @@ def grade_file(argv: Sequence[str]) -> int:
         if not written:
             _write_failure_jsons(reports, str(exc))
         raise
-    except Exception as exc:
+    except BaseException as exc:  # the grader's own failure, or an interrupt
         if not written:
-            _write_failure_jsons(reports, f"internal error (not your fault): {type(exc).__name__}")
+            why = "interrupted" if isinstance(exc, KeyboardInterrupt) else f"internal error (not your fault): " \
+                                                                            f"{type(exc).__name__}"
+            _write_failure_jsons(reports, why)
         raise
+
+
+def _json_target(argv: Sequence[str]) -> Path | None:
+    """Where --json asks for results.json, from arguments that did not parse as a whole."""
+    p = _Parser(add_help=False)
+    p.add_argument("--json", type=Path)
+    try:
+        return p.parse_known_args(list(argv))[0].json
+    except UsageError:
+        return None
 
 
 def _write_failure_jsons(reports: Sequence[tuple[str, Path]], reason: str) -> None:

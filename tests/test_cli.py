@@ -140,3 +140,11 @@ def test_gradescope_bundle_stores_its_seed(tmp_path: Path, monkeypatch: pytest.M
         assert printed and (not extra or printed.group(1) == "31")
         with zipfile.ZipFile(out) as zf:
             assert f"--seed {printed.group(1)}" in zf.read("run_autograder").decode()
+
+
+def test_json_is_written_when_the_arguments_do_not_parse(tmp_path: Path) -> None:
+    from grader import cli
+
+    out = tmp_path / "r.json"
+    assert cli.main([str(ROOT / "reference/exercise1.py"), "--json", str(out), "--seed", "abc"]) == 2
+    assert "--seed" in json.loads(out.read_text())["output"]
