@@ -241,3 +241,26 @@ def test_gradescope_runner_refuses_hostile_files_and_grades_the_rest(tmp_path: P
     assert "exercise2.py: not graded (exercise2.py is a symbolic link" in data["output"]
     assert "not a regular file" in data["output"] and "absurd.py" in data["output"]
     assert SECRET not in json.dumps(data)
+
+
+def test_gradescope_runner_keeps_a_good_file_when_another_breaks_the_grader(tmp_path: Path,
+                                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    from grader import judge
+
+    sub = tmp_path / "submission"
+    sub.mkdir()
+    shutil.copy(REFERENCE, sub / "exercise1.py")
+    shutil.copy(ROOT / "reference" / "exercise2.py", sub / "exercise2.py")
+    real = judge.grade
+
+    def breaks_on_2(submission, options):
+        if submission.exercise == 2:
+            raise RuntimeError("a grader bug")
+        return real(submission, options)
+
+    monkeypatch.setattr(judge, "grade", breaks_on_2)
+    monkeypatch.setenv("AUTOGRADER_ROOT", str(tmp_path))
+    assert autograder.main(["--seed", "9"]) == 0
+    data = json.loads((tmp_path / "results" / "results.json").read_text())
+    assert data["score"] == 10 and data["max_score"] == 20
+    assert "exercise2.py: could not be graded (internal error" in data["output"]
