@@ -1,11 +1,15 @@
 """Gradescope's `run_autograder`: grade the submission folder, write results.json.
 
-Runs with the instructor's package (fresh seed, hidden checks included). Paths follow
+Runs with the instructor's package (hidden checks included), on the seed fixed when the
+bundle was made (`--seed`, stored in run_autograder and printed), so a resubmitted file
+gets the same grade; without `--seed` a fresh one is drawn and printed. Paths follow
 Gradescope's layout under AUTOGRADER_ROOT (default /autograder): the files in
 `submission/`, the results in `results/results.json`. Every exerciseN file found there (by
 the contract's rules: a `# exercise: N` marker, else the name) is graded, or only those of
 `--exercises`; the results of several files are merged into one results.json. It always
-writes results.json and exits 0: Gradescope reads the file, not the exit status.
+writes results.json and exits 0: Gradescope reads the file, not the exit status. Files are
+read only through `load.read_bytes` (no links, no special or oversized files, nothing outside
+the submission folder); whatever goes wrong with one file is noted and the others are graded.
 """
 from __future__ import annotations
 
@@ -17,7 +21,7 @@ import traceback
 from pathlib import Path
 from typing import Any, Sequence
 
-from . import discover, gradescope
+from . import discover, gradescope, load
 from .errors import UsageError
 
 SUFFIXES = (".py", ".ipynb")
@@ -35,16 +39,18 @@ def find(folder: Path, wanted: Sequence[int] | None) -> tuple[dict[int, Path], l
     """
     found: dict[int, list[Path]] = {}
     notes = []
-    files = sorted(p for p in folder.rglob("*") if p.is_file() and p.suffix.lower() in SUFFIXES
-                   and not any(part.startswith((".", "__")) for part in p.relative_to(folder).parts))
+    files = [p for p in discover.walk(folder) if p.suffix.lower() in SUFFIXES]
     for path in files:
         try:
-            number = discover._exercise_of(path)
+            number = discover._exercise_of(path, folder)
         except UsageError as exc:
-            notes.append(f"{path.name}: not graded ({exc})")
+            notes.append(f"{load.shown(path.name)}: not graded ({exc})")
+            continue
+        except Exception as exc:  # one file never costs the others their grade
+            notes.append(f"{load.shown(path.name)}: not graded ({type(exc).__name__}: {str(exc)[:200]})")
             continue
         if wanted and number not in wanted:
-            notes.append(f"{path.name}: not graded (exercise {number} is not part of this assignment)")
+            notes.append(f"{load.shown(path.name)}: not graded (exercise {number} is not part of this assignment)")
             continue
         found.setdefault(number, []).append(path)
     chosen = {}
@@ -52,7 +58,8 @@ def find(folder: Path, wanted: Sequence[int] | None) -> tuple[dict[int, Path], l
         paths.sort(key=lambda p: (p.name.lower() not in (f"exercise{number}.py", f"exercise{number}.ipynb"),
                                   p.suffix.lower() != ".py", str(p)))
         chosen[number] = paths[0]
-        notes += [f"{p.name}: not graded (another file for exercise {number}: {paths[0].name})" for p in paths[1:]]
+        notes += [f"{load.shown(p.name)}: not graded (another file for exercise {number}: "
+                  f"{load.shown(paths[0].name)})" for p in paths[1:]]
     return chosen, notes
 
 
@@ -60,7 +67,11 @@ def missing(number: int) -> dict[str, Any]:
     """results.json for an exercise whose file is missing: every check failed, worth its points."""
     from .spec import load_exercise
 
-    exercise = load_exercise(number)
+    try:
+        exercise = load_exercise(number)
+    except LookupError:  # a marker naming an exercise this grader does not have
+        why = f"exercise {number} is not an exercise this autograder grades"
+        return {"score": 0, "max_score": 0, "output": why, "tests": []}
     why = f"no file for exercise {number} was found: upload exercise{number}.py or exercise{number}.ipynb"
     tests = [{"name": f"submission: no exercise{number} file", "score": 0, "max_score": 0, "status": "failed",
               "output": why, "output_format": "md", "visibility": "visible"}]
@@ -84,9 +95,13 @@ def merge(parts: Sequence[dict[str, Any]], notes: Sequence[str]) -> dict[str, An
             "stdout_visibility": "hidden", "tests": tests}
 
 
-def grade_folder(folder: Path, wanted: Sequence[int] | None, timeout: float | None) -> dict[str, Any]:
-    """The results.json object for everything in `folder`."""
-    from . import judge, load, sandbox
+def grade_folder(folder: Path, wanted: Sequence[int] | None, timeout: float | None,
+                 seed: int | None = None) -> dict[str, Any]:
+    """The results.json object for everything in `folder`, every file on `seed`."""
+    from . import judge, sandbox
+
+    seed = secrets.randbelow(2**31) if seed is None else seed
+    print(f"seed {seed}")
 
     chosen, notes = find(folder, wanted)
     numbers = sorted(set(wanted or ()) | set(chosen))
@@ -99,15 +114,22 @@ def grade_folder(folder: Path, wanted: Sequence[int] | None, timeout: float | No
         if number not in chosen:
             parts.append(missing(number))
             continue
+        name = load.shown(chosen[number].name)
         try:
-            submission = load.read_submission(chosen[number])
-            result = judge.grade(submission, judge.Options(seed=secrets.randbelow(2**31), timeout=timeout))
+            submission = load.read_submission(chosen[number], folder)
+            result = judge.grade(submission, judge.Options(seed=seed, timeout=timeout))
+            part = gradescope.results(result)
         except (UsageError, LookupError) as exc:
-            notes.append(f"{chosen[number].name}: could not be graded ({exc})")
+            notes.append(f"{name}: could not be graded ({exc})")
             parts.append(missing(number))
             continue
-        parts.append(gradescope.results(result))
-        print(f"{chosen[number]}: {result.score:g} / {result.max_score:g} (seed {result.seed})")
+        except Exception as exc:  # the grader's bug on this file: the other files keep their grade
+            traceback.print_exc()
+            notes.append(f"{name}: could not be graded (internal error, not your fault: {type(exc).__name__})")
+            parts.append(missing(number))
+            continue
+        parts.append(part)
+        print(f"{name}: {result.score:g} / {result.max_score:g} (seed {result.seed})")
     return merge(parts, notes)
 
 
@@ -115,11 +137,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="run_autograder", description=__doc__.splitlines()[0])
     p.add_argument("--exercises", type=lambda s: [int(x) for x in s.split(",") if x.strip()])
     p.add_argument("--timeout", type=float)
+    p.add_argument("--seed", type=int, help="the assignment's seed (fixed when the bundle is made)")
     args = p.parse_args(argv)
     base = root()
     out = base / "results" / "results.json"
     try:
-        data = grade_folder(base / "submission", args.exercises, args.timeout)
+        data = grade_folder(base / "submission", args.exercises, args.timeout, args.seed)
     except Exception:  # the grader's bug: Gradescope still needs a results.json
         traceback.print_exc()
         data = gradescope.failure_results("The autograder failed (not your fault); your instructor has the details.")

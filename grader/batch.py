@@ -1,9 +1,12 @@
 """`grade batch DIR --out OUT`: a class at a time, in parallel, resumable, into a gradebook.
 
-Every result is committed to `OUT/gradebook.sqlite` the moment it is graded, keyed by the
-submission's content, the exercise's checks, the grader's version and the batch's seed; a
-rerun grades only what is missing or changed. `OUT/gradebook.csv`, one report per
-submission and a class summary are written from the gradebook at the end.
+Every result is committed to `OUT/gradebook.sqlite` the moment it is graded, keyed by
+everything that can change its verdict: the submission's content, the grader's own source and
+version, the exercise's files, and the options (seed, device, timeout); a rerun grades only
+what is missing or changed. `OUT/gradebook.csv`, one report per submission, the class summary
+and `OUT/batch.json` (what this run graded, reused, regraded, failed and skipped) are written
+from the whole gradebook at the end. One file never stops a batch: whatever goes wrong while
+reading, hashing, grading or committing it becomes that file's status.
 
 With `--scheduler`, submissions are graded on a Dask cluster (`executors_dask`): each task
 carries the submission's bytes (a `Shipment`), so workers need no shared filesystem.
@@ -12,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import json
 import os
 import secrets
 import sys
@@ -22,7 +26,7 @@ from functools import lru_cache, partial
 from pathlib import Path
 from typing import Any, Iterator, Sequence
 
-from . import __version__, discover, gradebook
+from . import __version__, discover, gradebook, load
 from .cli import _Parser, add_common, check_options
 from .errors import UsageError
 
@@ -36,6 +40,26 @@ class Settings:
     seed: int
     device: str
     timeout: float | None
+
+    def key(self) -> str:
+        """The options part of the cache key."""
+        return json.dumps({"device": self.device, "timeout": self.timeout, "seed": self.seed}, sort_keys=True)
+
+
+@dataclass(frozen=True)
+class Counts:
+    """What one run did, written to OUT/batch.json and printed in one line."""
+
+    graded: int  # graded for the first time
+    reused: int  # taken from the gradebook (nothing that can change the verdict changed)
+    regraded: int  # graded again: the file, the grader, the exercise or an option changed (or --force)
+    failed: int  # could not be graded in this run (status "error")
+    skipped: int  # files passed over, each with its reason in skipped.txt
+    seed: int
+
+    def line(self) -> str:
+        return (f"grade batch: graded {self.graded}, reused {self.reused}, regraded {self.regraded}, "
+                f"failed {self.failed}, skipped {self.skipped}; seed {self.seed}")
 
 
 @dataclass(frozen=True)
@@ -83,25 +107,53 @@ def parser() -> argparse.ArgumentParser:
     return p
 
 
+def _tree_files(base: Path, keep: Any = lambda rel: True) -> list[Path]:
+    return sorted(p for p in base.rglob("*") if p.is_file() and "__pycache__" not in p.parts
+                  and not p.name.endswith((".pyc", ".pyo")) and keep(p.relative_to(base)))
+
+
+def _hash_files(h: Any, base: Path, files: list[Path]) -> None:
+    for path in files:
+        h.update(path.relative_to(base).as_posix().encode() + b"\0")
+        h.update(hashlib.sha256(path.read_bytes()).digest())
+
+
+@lru_cache(maxsize=None)
+def grader_hash() -> str:
+    """A hash of the grader package's own files (code, templates, data) and its version."""
+    base = Path(__file__).resolve().parent
+    h = hashlib.sha256(__version__.encode() + b"\0")
+    _hash_files(h, base, _tree_files(base))
+    return h.hexdigest()
+
+
 @lru_cache(maxsize=None)
 def spec_hash(exercise: int) -> str:
-    """A hash of what an exercise's verdicts depend on: its checks and reference files."""
+    """A hash of what an exercise's verdicts depend on: the grader's own code and version, the
+    exercise's checks and reference, and the reference package's shared files (not the other
+    exercises' files)."""
+    import re
+
     import reference
 
-    base = Path(reference.__file__).parent
-    h = hashlib.sha256()
-    for rel in (f"checks/exercise{exercise}.py", f"exercise{exercise}.py"):
-        path = base / rel
-        h.update(path.read_bytes() if path.exists() else b"")
+    base = Path(reference.__file__).resolve().parent
+    other = re.compile(r"exercise(\d+)\.py$")
+
+    def keep(rel: Path) -> bool:
+        match = other.fullmatch(rel.name)
+        return match is None or int(match.group(1)) == exercise
+
+    h = hashlib.sha256(grader_hash().encode() + b"\0")
+    _hash_files(h, base, _tree_files(base, keep))
     return h.hexdigest()
 
 
 def grade_entry(entry: discover.Entry, settings: Settings) -> Outcome:
     """Grade one submission; anything that stops it becomes an 'error' outcome."""
-    from . import judge, load
+    from . import judge
 
     try:
-        submission = load.read_submission(entry.path)
+        submission = load.read_submission(entry.path, entry.root)
         result = judge.grade(submission, judge.Options(settings.seed, settings.device, settings.timeout))
     except (UsageError, LookupError) as exc:
         return Outcome("error", message=str(exc))
@@ -112,16 +164,10 @@ def grade_entry(entry: discover.Entry, settings: Settings) -> Outcome:
 
 def ship(entry: discover.Entry, spec: str) -> Shipment | Outcome:
     """The entry's bytes for a remote worker, or an 'error' outcome if it cannot be sent."""
-    from . import load
-
     try:
-        if entry.path.stat().st_size > load.MAX_FILE_BYTES:
-            load.read_text(entry.path)  # raises the size-cap error, with its hint
-        data = entry.path.read_bytes()
+        data = load.read_bytes(entry.path, entry.root)
     except UsageError as exc:
         return Outcome("error", message=str(exc))
-    except OSError as exc:
-        return Outcome("error", message=f"cannot read {entry.path}: {exc.strerror or exc}")
     return Shipment(entry.student, entry.exercise, entry.path.name, data, spec, __version__)
 
 
@@ -178,36 +224,73 @@ def main(argv: Sequence[str]) -> int:
     book = gradebook.Gradebook(args.out / "gradebook.sqlite")
     try:
         settings = Settings(_seed(book, args.seed), args.device, args.timeout)
-        todo = _todo(book, entries, settings, args.force)
-        print(f"grade batch: {len(entries)} submissions ({len(entries) - len(todo)} already graded), "
-              f"{len(found.skipped)} files skipped, seed {settings.seed}", file=sys.stderr)
+        plan = _todo(book, entries, settings, args.force)
+        skipped = found.skipped + plan.skipped
+        print(f"grade batch: {len(entries)} submissions ({plan.reused} already graded), "
+              f"{len(skipped)} files skipped, seed {settings.seed}", file=sys.stderr)
         try:
-            errors = _run(book, todo, settings, args.jobs, args.out, cluster, args.keep_executed)
+            failed = _run(book, plan.todo, settings, args.jobs, args.out, cluster, args.keep_executed)
         except cluster.stops if cluster is not None else () as exc:  # the scheduler went away
             print(f"grade batch: {exc}; the results graded so far are kept: run the same command again "
                   "to resume", file=sys.stderr)
             return EXIT_SOME_NOT_GRADED
-        rows = [r for r in book.rows() if any(r.student == e.student and r.exercise == e.exercise for e in entries)]
-        _write_outputs(args.out, rows, found.skipped, settings)
+        rows = list(book.rows())  # the whole gradebook, whatever --only chose to grade this time
+        _write_outputs(args.out, rows, skipped, settings)
     finally:
         book.close()
+    counts = Counts(plan.fresh, plan.reused, len(plan.todo) - plan.fresh, failed, len(skipped), settings.seed)
+    write_counts(args.out / "batch.json", counts)
     errored = sum(r.status == "error" for r in rows)
     print(f"grade batch: wrote {args.out / 'gradebook.csv'}; {errored or 'no'} submission(s) could not be graded",
           file=sys.stderr)
-    return EXIT_SOME_NOT_GRADED if errored or errors else EXIT_ALL_GRADED
+    print(counts.line(), file=sys.stderr)
+    return EXIT_SOME_NOT_GRADED if errored or failed else EXIT_ALL_GRADED
 
 
-def _todo(book: gradebook.Gradebook, entries: list[discover.Entry], settings: Settings,
-          force: bool) -> list[tuple[discover.Entry, str]]:
+def write_counts(path: Path, counts: Counts) -> None:
+    """OUT/batch.json: this run's counts and seed."""
+    from dataclasses import asdict
+
+    path.write_text(json.dumps(asdict(counts), indent=2) + "\n", encoding="utf-8")
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What a run must grade (entry, key), how many of those are new, and what it reuses or skips."""
+
+    todo: list[tuple[discover.Entry, str]]
+    fresh: int
+    reused: int
+    skipped: tuple[discover.Skipped, ...]
+
+
+def _todo(book: gradebook.Gradebook, entries: list[discover.Entry], settings: Settings, force: bool) -> Plan:
+    """Which entries to grade: new ones, changed ones (any part of the key), all with --force.
+
+    A file that cannot be read or hashed is skipped with the reason; the others go on."""
     hashes: dict[int, str] = {}
-    todo = []
+    todo, skipped, fresh, reused = [], [], 0, 0
+    options = settings.key()
     for entry in entries:
-        if entry.exercise not in hashes:
-            hashes[entry.exercise] = spec_hash(entry.exercise)
-        key = gradebook.content_key(entry.path.read_bytes(), hashes[entry.exercise], __version__, settings.seed)
-        if force or book.key_of(entry.student, entry.exercise) != key:
-            todo.append((entry, key))
-    return todo
+        try:
+            if entry.exercise not in hashes:
+                hashes[entry.exercise] = spec_hash(entry.exercise)
+            data = load.read_bytes(entry.path, entry.root)
+            key = gradebook.content_key(data, hashes[entry.exercise], __version__, settings.seed, options)
+            stored = book.key_of(entry.student, entry.exercise)
+        except UsageError as exc:
+            skipped.append(discover.Skipped(entry.path, str(exc)))
+            continue
+        except Exception as exc:  # one file never stops a batch
+            skipped.append(discover.Skipped(entry.path, f"could not be read or hashed ({type(exc).__name__}: "
+                                                        f"{str(exc)[:200]})"))
+            continue
+        if stored == key and not force:
+            reused += 1
+            continue
+        fresh += stored is None
+        todo.append((entry, key))
+    return Plan(todo, fresh, reused, tuple(skipped))
 
 
 def _cluster(args: argparse.Namespace) -> Any:
@@ -261,26 +344,47 @@ def _run(book: gradebook.Gradebook, todo: list[tuple[discover.Entry, str]], sett
     """Grade everything in `todo`, committing each result as it arrives; returns the error count."""
     from contextlib import nullcontext
 
-    from . import classreport
     from .progress import Progress
 
     errors = 0
     with (cluster if cluster is not None and todo else nullcontext()) as executor, Progress(len(todo)) as progress:
         outcomes = _remote(todo, settings, executor) if executor is not None else _local(todo, settings, jobs)
         for (entry, key), outcome in outcomes:
-            errors += outcome.status == "error"
             if outcome.final:
-                row = _row(entry, key, outcome)
-                classreport.write_submission_reports(out / "reports", entry.student, entry.exercise,
-                                                     outcome.result, row.result)
-                if keep_executed and outcome.result is not None and entry.path.suffix.lower() == ".ipynb":
-                    from .executed import write_executed
-
-                    write_executed(entry.path, outcome.result, classreport.report_dir(out / "executed", entry.student)
-                                   / f"exercise{entry.exercise}.ipynb")
-                book.put(row)  # committed: a rerun will not grade this one again
+                outcome = _commit(book, entry, key, outcome, out, keep_executed)
+            errors += outcome.status == "error"
             progress.advance(entry.student, entry.exercise, outcome)
     return errors
+
+
+def _commit(book: gradebook.Gradebook, entry: discover.Entry, key: str, outcome: Outcome, out: Path,
+            keep_executed: bool) -> Outcome:
+    """Store one result and write its reports; a failure here becomes that file's 'error' row."""
+    try:
+        _store(book, entry, key, outcome, out, keep_executed)
+        return outcome
+    except Exception as exc:  # one file never stops a batch
+        failed = Outcome("error", message=f"its result could not be stored: {type(exc).__name__}: {str(exc)[:200]}")
+    try:
+        _store(book, entry, "", failed, out, False)  # an empty key: a rerun retries it
+    except Exception as exc:
+        print(f"grade batch: {load.shown(entry.student)} exercise{entry.exercise}: could not be stored "
+              f"({type(exc).__name__}: {str(exc)[:200]})", file=sys.stderr)
+    return failed
+
+
+def _store(book: gradebook.Gradebook, entry: discover.Entry, key: str, outcome: Outcome, out: Path,
+           keep_executed: bool) -> None:
+    from . import classreport
+
+    row = _row(entry, key, outcome)
+    classreport.write_submission_reports(out / "reports", entry.student, entry.exercise, outcome.result, row.result)
+    if keep_executed and outcome.result is not None and entry.path.suffix.lower() == ".ipynb":
+        from .executed import write_executed
+
+        write_executed(entry.path, outcome.result, classreport.report_dir(out / "executed", entry.student)
+                       / f"exercise{entry.exercise}.ipynb")
+    book.put(row)  # committed: a rerun will not grade this one again
 
 
 def _write_outputs(out: Path, rows: list[gradebook.Row], skipped: tuple[discover.Skipped, ...],
@@ -288,4 +392,5 @@ def _write_outputs(out: Path, rows: list[gradebook.Row], skipped: tuple[discover
     from . import classreport
 
     gradebook.write_csv(rows, out / "gradebook.csv")
-    classreport.write_summary(out, rows, skipped, settings.seed)
+    shown_skipped = tuple(discover.Skipped(Path(load.shown(str(s.path))), s.reason) for s in skipped)  # display only
+    classreport.write_summary(out, rows, shown_skipped, settings.seed)

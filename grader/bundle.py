@@ -54,6 +54,8 @@ def parser() -> argparse.ArgumentParser:
     g.add_argument("--exercises", type=_int_list, help="grade only these exercises' files (default: any found)")
     g.add_argument("--torch", default=_torch_version(), help="the torch version setup.sh installs (CPU build)")
     g.add_argument("--timeout", type=float, help="seconds per submission file (default: the exercise's)")
+    g.add_argument("--seed", type=int, help="the assignment's seed, stored in run_autograder so a resubmission "
+                   "gets the same grade (default: drawn now, and printed)")
     return p
 
 
@@ -82,7 +84,13 @@ def main(argv: Sequence[str]) -> int:
     if args.kind == "student":
         wheel = build_student(args.out, args.seeds, args.exercises)
     else:
-        wheel = build_gradescope(args.out, args.exercises, args.torch, args.timeout)
+        import secrets
+
+        seed = args.seed if args.seed is not None else secrets.randbelow(2**31)
+        if not 0 <= seed < 2**63:
+            raise UsageError("--seed must be a non-negative integer")
+        wheel = build_gradescope(args.out, args.exercises, args.torch, args.timeout, seed)
+        print(f"seed {seed} (stored in run_autograder: every submission is graded on it)")
     print(f"wrote {wheel}")
     return 0
 
@@ -264,7 +272,7 @@ def build_instructor_wheel(out: Path) -> Path:
 
 
 def build_gradescope(out: Path, exercises: Sequence[int] | None, torch_version: str,
-                     timeout: float | None = None) -> Path:
+                     timeout: float | None = None, seed: int | None = None) -> Path:
     """Write Gradescope's autograder zip to `out`; return its path."""
     if exercises:
         exercises_present(exercises)
@@ -273,6 +281,11 @@ def build_gradescope(out: Path, exercises: Sequence[int] | None, torch_version: 
         args += ["--exercises", ",".join(map(str, exercises))]
     if timeout:
         args += ["--timeout", f"{timeout:g}"]
+    if seed is None:  # an assignment's seed is fixed here, so a resubmission gets the same grade
+        import secrets
+
+        seed = secrets.randbelow(2**31)
+    args += ["--seed", str(int(seed))]
     with tempfile.TemporaryDirectory(prefix="grader-bundle-") as tmp:
         wheel = build_instructor_wheel(Path(tmp))
         fill = {"torch_version": torch_version, "wheel": wheel.name, "args": " ".join(args)}

@@ -71,9 +71,50 @@ def check_options(args: argparse.Namespace) -> None:
 
 
 def grade_file(argv: Sequence[str]) -> int:
-    """`grade FILE`: grade, print the report, write the requested files."""
-    args = file_parser().parse_args(argv)
+    """`grade FILE`: grade, print the report, write the requested files.
+
+    `--json OUT` is written on every way out: a results.json of the grade, or one saying why
+    there is none (bad input, the grader's own failure)."""
+    try:
+        args = file_parser().parse_args(argv)
+    except UsageError as exc:
+        target = _json_target(argv)
+        if target is not None:
+            _write_failure_json(target, str(exc))
+        raise
     reports: list[tuple[str, Path]] = list(args.report) + ([("gradescope", args.json)] if args.json else [])
+    written: list[bool] = []
+    try:
+        return _grade_file(args, reports, written)
+    except (UsageError, GraderBug) as exc:
+        if not written:
+            _write_failure_jsons(reports, str(exc))
+        raise
+    except BaseException as exc:  # the grader's own failure, or an interrupt
+        if not written:
+            why = "interrupted" if isinstance(exc, KeyboardInterrupt) else f"internal error (not your fault): " \
+                                                                            f"{type(exc).__name__}"
+            _write_failure_jsons(reports, why)
+        raise
+
+
+def _json_target(argv: Sequence[str]) -> Path | None:
+    """Where --json asks for results.json, from arguments that did not parse as a whole."""
+    p = _Parser(add_help=False)
+    p.add_argument("--json", type=Path)
+    try:
+        return p.parse_known_args(list(argv))[0].json
+    except UsageError:
+        return None
+
+
+def _write_failure_jsons(reports: Sequence[tuple[str, Path]], reason: str) -> None:
+    for fmt, path in reports:
+        if fmt == "gradescope":
+            _write_failure_json(path, reason)
+
+
+def _grade_file(args: argparse.Namespace, reports: list[tuple[str, Path]], written: list[bool]) -> int:
     try:
         check_options(args)
         from . import warm
@@ -91,13 +132,13 @@ def grade_file(argv: Sequence[str]) -> int:
         except LookupError as exc:
             raise UsageError(str(exc)) from None
     except UsageError as exc:
-        for fmt, path in reports:
-            if fmt == "gradescope":
-                _write_failure_json(path, str(exc))
         _github_usage_error(str(exc))
         raise
-    report.print_terminal(result, folder=args.templates)
-    write_reports(result, reports, args.templates)
+    try:
+        report.print_terminal(result, folder=args.templates)
+    finally:
+        written.append(True)
+        write_reports(result, reports, args.templates)
     if args.keep_executed is not None and submission.notebook:
         from .executed import write_executed
 

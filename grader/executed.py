@@ -21,7 +21,9 @@ def executed_copy(path: Path, result: GradeResult) -> Any:
     import nbformat
     from nbformat.v4 import new_output
 
-    nb = nbformat.read(str(path), as_version=4)
+    from .load import read_text
+
+    nb = nbformat.reads(read_text(path), as_version=4)  # the one safe read: no links, bounded
     printed = {_cell_number(u): text for u, text in result.extras.get("cell_outputs", [])}
     raised = {_cell_number(e["cell"]): e["error"] for e in result.extras.get("cell_errors", [])}
     count = 0

@@ -137,9 +137,12 @@ def _json_line(file_lines: list[str], source_line: str) -> int:
 
 def definitions(path: Path, names: list[str]) -> dict[str, Location]:
     """Where each of `names` is defined in the submission at `path` (read, never run)."""
+    from .errors import UsageError
+    from .load import read_bytes
+
     try:
-        text = path.read_bytes().decode("utf-8-sig", "replace")
-    except OSError:
+        text = read_bytes(path).decode("utf-8-sig", "replace")  # the one safe read: no links, bounded
+    except (OSError, UsageError):
         return {}
     if path.suffix.lower() == ".ipynb":
         return _notebook_definitions(text, names)

@@ -10,6 +10,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterator
 
+from .load import shown
+
 SCHEMA = """
 create table if not exists results (
     student text not null,
@@ -40,12 +42,26 @@ class Row:
     graded_at: float
 
 
-def content_key(data: bytes, spec_hash: str, version: str, seed: int) -> str:
-    """What a stored result depends on: the file, the exercise's checks, the grader, the seed."""
+def content_key(data: bytes, spec_hash: str, version: str, seed: int, options: str = "") -> str:
+    """What a stored result depends on: the file, the exercise's checks and the grader's code
+    (`spec_hash`), the grader's version, the seed and the other options."""
     h = hashlib.sha256()
-    for part in (hashlib.sha256(data).hexdigest(), spec_hash, version, str(seed)):
+    for part in (hashlib.sha256(data).hexdigest(), spec_hash, version, str(seed), options):
         h.update(part.encode() + b"\0")
     return h.hexdigest()
+
+
+def _stored(name: str) -> str | bytes:
+    """A name as SQLite keeps it losslessly: text when it is valid UTF-8, else its raw bytes (a blob)."""
+    try:
+        name.encode("utf-8")
+        return name
+    except UnicodeEncodeError:  # undecodable bytes of a file name, kept by surrogateescape
+        return name.encode("utf-8", "surrogateescape")
+
+
+def _loaded(value: str | bytes) -> str:
+    return value.decode("utf-8", "surrogateescape") if isinstance(value, bytes) else value
 
 
 class Gradebook:
@@ -65,18 +81,18 @@ class Gradebook:
 
     def key_of(self, student: str, exercise: int) -> str | None:
         row = self.db.execute("select key from results where student = ? and exercise = ?",
-                              (student, exercise)).fetchone()
+                              (_stored(student), exercise)).fetchone()
         return row[0] if row else None
 
     def put(self, row: Row) -> None:
         """Insert or replace one result, committed at once (autocommit)."""
         self.db.execute("insert or replace into results values (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                        (row.student, row.exercise, row.path, row.key, row.status, row.score, row.max_score,
+                        (_stored(row.student), row.exercise, _stored(row.path), row.key, row.status, row.score, row.max_score,
                          json.dumps(row.result), row.graded_at or time.time()))
 
     def rows(self) -> Iterator[Row]:
         for r in self.db.execute("select * from results order by student, exercise"):
-            yield Row(r[0], r[1], r[2], r[3], r[4], r[5], r[6], json.loads(r[7]), r[8])
+            yield Row(_loaded(r[0]), r[1], _loaded(r[2]), r[3], r[4], r[5], r[6], json.loads(r[7]), r[8])
 
     def close(self) -> None:
         self.db.close()
@@ -94,5 +110,5 @@ def write_csv(rows: list[Row], path: Path) -> None:
         writer.writerow(["student", "exercise", "score", "max_score", "status", *checks])
         for row in rows:
             points = {t["name"]: t["score"] for t in row.result.get("tests", [])}
-            writer.writerow([row.student, f"exercise{row.exercise}", f"{row.score:g}", f"{row.max_score:g}",
+            writer.writerow([shown(row.student), f"exercise{row.exercise}", f"{row.score:g}", f"{row.max_score:g}",
                              row.status, *[("" if c not in points else f"{points[c]:g}") for c in checks]])

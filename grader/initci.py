@@ -2,7 +2,9 @@
 
 The workflow installs the CPU build of PyTorch from the PyTorch index (a plain `torch`
 pulls CUDA), installs the grader, grades each submission with JUnit, Markdown and HTML
-reports, and uploads them as an artifact. Inside Actions, `grade` also writes the step
+reports, and uploads them as an artifact. Every run grades on the seed drawn (or given with
+`--seed`) when the workflow is written, stored in it as GRADER_SEED and printed, so a push of
+an unchanged file gets the same grade. Inside Actions, `grade` also writes the step
 summary and annotates the failing functions.
 """
 from __future__ import annotations
@@ -10,6 +12,7 @@ from __future__ import annotations
 import argparse
 import json
 import re
+import secrets
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
@@ -42,6 +45,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--install", metavar="SPEC", help="pip requirement for the grader "
                    "(default: where this grader was installed from, else grader==VERSION)")
     p.add_argument("--python", default="3.11", help="Python version on the runner (default 3.11)")
+    p.add_argument("--seed", type=int, help="the seed every run grades on (default: drawn now, and printed)")
     p.add_argument("--force", action="store_true", help="overwrite an existing workflow")
     p.add_argument("--templates", metavar="DIR", help="a folder whose github_workflow.yml.j2 replaces ours")
     return p
@@ -81,14 +85,15 @@ def _stem(path: str, used: set[str]) -> str:
     return name
 
 
-def render(files: Sequence[str], install: str, python: str, folder: str | None = None) -> str:
-    """The workflow's YAML."""
+def render(files: Sequence[str], install: str, python: str, folder: str | None = None, seed: int = 0) -> str:
+    """The workflow's YAML, grading every file on `seed`."""
     from . import report
 
     used: set[str] = set()
     targets = [Target(f, _stem(f, used)) for f in files]
     env = report.environment(folder)
-    return env.get_template(TEMPLATE).render(targets=targets, install=install, python=python)
+    return env.get_template(TEMPLATE).render(targets=targets, install=install, python=python,
+                                                  seed=int(seed))
 
 
 def _check_file(root: Path, name: str) -> str:
@@ -115,9 +120,12 @@ def main(argv: Sequence[str]) -> int:
     out = root / WORKFLOW
     if out.exists() and not args.force:
         raise UsageError(f"{out} already exists (use --force to overwrite it)")
-    text = render(files, args.install or install_spec(), args.python, args.templates)
+    if args.seed is not None and not 0 <= args.seed < 2**63:
+        raise UsageError("--seed must be a non-negative integer")
+    seed = args.seed if args.seed is not None else secrets.randbelow(2**31)
+    text = render(files, args.install or install_spec(), args.python, args.templates, seed)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(text, encoding="utf-8")
-    print(f"wrote {out}: grades {', '.join(files)} on every push and pull request")
+    print(f"wrote {out}: grades {', '.join(files)} on every push and pull request, on seed {seed}")
     print("commit it, push, and open the Actions tab to see the report")
     return 0

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import UsageError
+from .load import shown
 
 SKIP_TAG = "skip-grading"
 
@@ -25,16 +26,16 @@ def parse(path: Path, text: str) -> Any:
     try:
         return nbformat.reads(text, as_version=4, capture_validation_error={})
     except nbformat.reader.NotJSONError:
-        raise UsageError(f"{path.name} is not a notebook: invalid JSON") from None
+        raise UsageError(f"{shown(path.name)} is not a notebook: invalid JSON") from None
     except Exception as exc:  # unknown nbformat, missing keys, wrong types
-        raise UsageError(f"{path.name} is not a notebook ({type(exc).__name__}: {str(exc)[:120]})") from None
+        raise UsageError(f"{shown(path.name)} is not a notebook ({type(exc).__name__}: {str(exc)[:120]})") from None
 
 
 def code_cells(path: Path, nb: Any) -> list[tuple[int, str]]:
     """(1-based cell number, source) for each code cell to run; outputs are never read."""
     cells = nb.get("cells") if isinstance(nb, dict) else None
     if not isinstance(cells, list):
-        raise UsageError(f"{path.name} is not a notebook: no list of cells")
+        raise UsageError(f"{shown(path.name)} is not a notebook: no list of cells")
     out = []
     for number, cell in enumerate(cells, start=1):
         if not isinstance(cell, dict) or cell.get("cell_type") != "code":

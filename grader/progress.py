@@ -42,5 +42,7 @@ class Progress:
             return
         what = (f"{outcome.result.score:g}/{outcome.result.max_score:g}" if outcome.result is not None
                 else f"error: {outcome.message}")
-        print(f"[{self.done}/{self.total}] {student} exercise{exercise}: {what}  ({self._counts()})",
+        from .load import shown
+
+        print(f"[{self.done}/{self.total}] {shown(student)} exercise{exercise}: {what}  ({self._counts()})",
               file=self.stream, flush=True)

@@ -149,15 +149,16 @@ def test_bad_input_gets_its_own_status_and_the_batch_goes_on(tmp_path: Path) -> 
     assert code == 1  # some could not be graded
     rows = read_csv(out)
     status = {s: rows[(s, "exercise1")]["status"] for s, _ in rows}
-    assert status == {"bad_json": "error", "not_nb": "error", "future": "error", "huge": "error",
+    assert status == {"bad_json": "error", "not_nb": "error", "future": "error",
                       "waits": "passed", "trains": "failed", "ok": "passed"}
     assert all(rows[(s, "exercise1")]["max_score"] == "10" for s in status)
     reasons = {s: json.loads((out / "reports" / s / "exercise1.json").read_text())["output"] for s in status}
-    assert "invalid JSON" in reasons["bad_json"] and "clear its outputs" in reasons["huge"]
-    assert "nbformat" in reasons["future"]
+    assert "invalid JSON" in reasons["bad_json"] and "nbformat" in reasons["future"]
     trains = (out / "reports" / "trains" / "exercise1.txt").read_text()
     assert "timed out" in trains
-    assert "photo.jpg" in (out / "skipped.txt").read_text()
+    skipped = (out / "skipped.txt").read_text()
+    assert "photo.jpg" in skipped
+    assert "huge/exercise1.ipynb" in skipped and "clear its outputs" in skipped  # never read (issue 12.2)
 
 
 @pytest.mark.slow
@@ -183,3 +184,88 @@ def test_sigkill_mid_batch_then_rerun_grades_each_exactly_once(tmp_path: Path) -
     assert all(after[k] == t for k, t in before.items())  # nothing graded twice
     rows = read_csv(out)
     assert len(rows) == 12 and {r["score"] for r in rows.values()} == {"10"}
+
+
+def _small_class(root: Path) -> None:
+    for student, src, name in (("amy", ROOT / "reference/exercise1.py", "exercise1.py"),
+                               ("bob", SUBMISSIONS / "exercise1/bug_mean.py", "exercise1.py"),
+                               ("cat", ROOT / "reference/exercise2.py", "exercise2.py")):
+        (root / student).mkdir(parents=True)
+        shutil.copy(src, root / student / name)
+
+
+def counts(out: Path) -> dict[str, int]:
+    data = json.loads((out / "batch.json").read_text())
+    return {k: data[k] for k in ("graded", "reused", "regraded", "failed", "skipped", "seed")}
+
+
+def test_batch_json_counts_and_the_whole_gradebook_after_only(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                              capsys: pytest.CaptureFixture[str]) -> None:
+    root, out = tmp_path / "class", tmp_path / "out"
+    _small_class(root)
+    (root / "amy" / "notes.txt").write_text("not an exercise")
+    args = [str(root), "--out", str(out), "--seed", "3", "--jobs", "2"]
+    assert batch.main(args) == 0
+    assert counts(out) == {"graded": 3, "reused": 0, "regraded": 0, "failed": 0, "skipped": 1, "seed": 3}
+    assert "graded 3, reused 0, regraded 0, failed 0, skipped 1; seed 3" in capsys.readouterr().err
+    full = read_csv(out)
+    assert batch.main(args) == 0
+    assert counts(out)["reused"] == 3 and counts(out)["graded"] == counts(out)["regraded"] == 0
+    assert batch.main(args + ["--only", "bob", "--force"]) == 0
+    assert counts(out) | {"skipped": 0} == {"graded": 0, "reused": 0, "regraded": 1, "failed": 0, "skipped": 0,
+                                            "seed": 3}
+    assert read_csv(out) == full  # regenerated from the whole gradebook, not bob alone
+    assert len(read_csv(out)) == 3
+    assert batch.main(args + ["--only", "nobody"]) == 0
+    assert read_csv(out) == full
+    assert batch.main(args + ["--timeout", "50"]) == 0  # an option that can change a verdict
+    assert counts(out)["regraded"] == 3
+
+
+def test_a_change_in_the_graders_own_code_regrades(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    root, out = tmp_path / "class", tmp_path / "out"
+    _small_class(root)
+    args = [str(root), "--out", str(out), "--seed", "3", "--jobs", "2"]
+    assert batch.main(args) == 0
+    copy = tmp_path / "grader"
+    shutil.copytree(Path(batch.__file__).parent, copy, ignore=shutil.ignore_patterns("__pycache__"))
+    monkeypatch.setattr(batch, "__file__", str(copy / "batch.py"))
+    batch.grader_hash.cache_clear()
+    batch.spec_hash.cache_clear()
+    try:
+        assert batch.main(args) == 0
+        assert counts(out)["reused"] == 3  # the same files: the same key
+        compare = copy / "compare.py"  # shared code, e.g. a tolerance
+        compare.write_text(compare.read_text() + "\n# a tolerance changed\n")
+        batch.grader_hash.cache_clear()
+        batch.spec_hash.cache_clear()
+        assert batch.main(args) == 0
+        assert counts(out)["regraded"] == 3 and counts(out)["reused"] == 0
+    finally:
+        batch.grader_hash.cache_clear()
+        batch.spec_hash.cache_clear()
+
+
+def test_spec_hash_covers_this_exercises_files_and_the_shared_ones(tmp_path: Path,
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    import reference
+
+    copy = tmp_path / "reference"
+    shutil.copytree(Path(reference.__file__).parent, copy, ignore=shutil.ignore_patterns("__pycache__"))
+    monkeypatch.setattr(reference, "__file__", str(copy / "__init__.py"))
+
+    def fresh() -> str:
+        batch.spec_hash.cache_clear()
+        return batch.spec_hash(1)
+
+    try:
+        first = fresh()
+        (copy / "exercise2.py").write_text("# another exercise changed\n")
+        (copy / "checks" / "exercise3.py").write_text("# another exercise changed\n")
+        assert fresh() == first
+        for rel in ("checks/exercise1.py", "exercise1.py", "numpy_solutions.py", "checks/__init__.py"):
+            before = fresh()
+            (copy / rel).write_text((copy / rel).read_text() + "\n# changed\n")
+            assert fresh() != before, rel
+    finally:
+        batch.spec_hash.cache_clear()

@@ -99,3 +99,52 @@ def test_seed_reproduces_the_inputs() -> None:
     b = run(str(SUBMISSIONS / "exercise1/bug_no_half.py"), "--seed", "11").stdout
     c = run(str(SUBMISSIONS / "exercise1/bug_no_half.py"), "--seed", "12").stdout
     assert a == b and a != c
+
+
+def test_gradescope_runner_grades_on_the_bundles_seed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                      capsys: pytest.CaptureFixture[str]) -> None:
+    import shutil
+
+    from grader import autograder
+
+    (tmp_path / "submission").mkdir()
+    shutil.copy(SUBMISSIONS / "exercise1/bug_mean.py", tmp_path / "submission" / "exercise1.py")
+    monkeypatch.setenv("AUTOGRADER_ROOT", str(tmp_path))
+    results = []
+    for _ in range(2):  # a resubmission of the same file
+        assert autograder.main(["--seed", "9"]) == 0
+        data = json.loads((tmp_path / "results" / "results.json").read_text())
+        data.pop("execution_time")
+        results.append(data)
+    assert "seed 9" in capsys.readouterr().out
+    assert results[0] == results[1] and "seed 9" in results[0]["output"]
+
+
+def test_gradescope_bundle_stores_its_seed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                           capsys: pytest.CaptureFixture[str]) -> None:
+    import re
+    import zipfile
+
+    from grader import bundle, cli
+
+    def fake_wheel(out: Path) -> Path:
+        wheel = out / "grader-0-py3-none-any.whl"
+        wheel.write_bytes(b"not a wheel")
+        return wheel
+
+    monkeypatch.setattr(bundle, "build_instructor_wheel", fake_wheel)
+    for extra in (["--seed", "31"], []):
+        out = tmp_path / "autograder.zip"
+        assert cli.main(["bundle", "gradescope", "--out", str(out), *extra]) == 0
+        printed = re.search(r"seed (\d+)", capsys.readouterr().out)
+        assert printed and (not extra or printed.group(1) == "31")
+        with zipfile.ZipFile(out) as zf:
+            assert f"--seed {printed.group(1)}" in zf.read("run_autograder").decode()
+
+
+def test_json_is_written_when_the_arguments_do_not_parse(tmp_path: Path) -> None:
+    from grader import cli
+
+    out = tmp_path / "r.json"
+    assert cli.main([str(ROOT / "reference/exercise1.py"), "--json", str(out), "--seed", "abc"]) == 2
+    assert "--seed" in json.loads(out.read_text())["output"]

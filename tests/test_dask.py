@@ -59,22 +59,22 @@ def test_dask_batch_matches_the_local_pool(tmp_path: Path, threads_cluster, monk
     real = batch.ship
     monkeypatch.setattr(batch, "ship", lambda entry, spec: sent.append(real(entry, spec)) or sent[-1])
     args = [str(tmp_path / "class"), "--seed", str(SEED)]
-    assert batch.main(args + ["--out", str(tmp_path / "dask"), "--scheduler", threads_cluster.scheduler_address]) == 1
-    assert batch.main(args + ["--out", str(tmp_path / "local"), "--jobs", "2"]) == 1  # "huge" is not graded
+    assert batch.main(args + ["--out", str(tmp_path / "dask"), "--scheduler", threads_cluster.scheduler_address]) == 0
+    assert batch.main(args + ["--out", str(tmp_path / "local"), "--jobs", "2"]) == 0  # "huge" is skipped, unread
     assert (tmp_path / "dask/gradebook.csv").read_text() == (tmp_path / "local/gradebook.csv").read_text()
     rows = read_csv(tmp_path / "dask")
     assert {s: r["status"] for (s, _), r in rows.items()} == {
-        "ok": "passed", "bug": "failed", "sgd": "passed", "flat": "failed", "crash": "failed", "huge": "error"}
-    assert "larger than 50 MiB" in json.loads((tmp_path / "dask/reports/huge/exercise1.json").read_text())["output"]
+        "ok": "passed", "bug": "failed", "sgd": "passed", "flat": "failed", "crash": "failed"}
+    assert "huge/exercise1.py\texercise1.py is larger than 50 MiB" in (tmp_path / "dask/skipped.txt").read_text()
     assert "crashed the process" in (tmp_path / "dask/reports/crash/exercise1.txt").read_text()
     # the bytes travelled (no path did), and the oversized file was refused before sending
     shipped = [s for s in sent if isinstance(s, batch.Shipment)]
     assert sorted(s.student for s in shipped) == ["bug", "crash", "flat", "ok", "sgd"]
     assert all(s.data and "/" not in s.filename for s in shipped)
-    assert [s.status for s in sent if isinstance(s, batch.Outcome)] == ["error"]
+    assert [s for s in sent if isinstance(s, batch.Outcome)] == []  # "huge" never reached ship()
     # a rerun on the cluster grades nothing again
     before = db_rows(tmp_path / "dask")
-    assert batch.main(args + ["--out", str(tmp_path / "dask"), "--scheduler", threads_cluster.scheduler_address]) == 1
+    assert batch.main(args + ["--out", str(tmp_path / "dask"), "--scheduler", threads_cluster.scheduler_address]) == 0
     assert db_rows(tmp_path / "dask") == before
 
 

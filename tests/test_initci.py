@@ -70,3 +70,19 @@ def test_named_files_and_bad_names(tmp_path: Path) -> None:
 def test_default_install_spec_names_this_grader() -> None:
     spec = initci.install_spec()
     assert spec.startswith("grader")
+
+
+def test_the_workflow_grades_on_a_fixed_seed(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import re
+
+    root = repo(tmp_path, "exercise1.py", "exercise2.py")
+    assert cli.main(["init-ci", "--dir", str(root), "--install", "grader==9.9", "--seed", "42"]) == 0
+    text = (root / WORKFLOW).read_text()
+    assert 'GRADER_SEED: "42"' in text
+    grades = [line for line in text.splitlines() if line.strip().startswith("rc=0; grade ")]
+    assert len(grades) == 2 and all('--seed "$GRADER_SEED"' in line for line in grades)
+    assert "seed 42" in capsys.readouterr().out
+    assert cli.main(["init-ci", "--dir", str(root), "--install", "grader==9.9", "--force"]) == 0
+    printed = re.search(r"seed (\d+)", capsys.readouterr().out)
+    assert printed and f'GRADER_SEED: "{printed.group(1)}"' in (root / WORKFLOW).read_text()
+    assert cli.main(["init-ci", "--dir", str(root), "--seed", "-1", "--force"]) == 2
