@@ -61,8 +61,9 @@ _AUTOLINK = re.compile(
 def md_inline(text: Any) -> str:
     """Untrusted text for one line of Markdown: no markup, no HTML, no table breaks, no autolinks.
 
-    Inside what a renderer would autolink, `.`, `:` and `@` are backslash-escaped: the text reads
-    the same, and no renderer sees a scheme, a domain or an address any more.
+    Inside what a renderer would autolink, `.`, `:` and `@` are backslash-escaped (and a word
+    joiner, U+2060, precedes `@`): the text reads the same, and no renderer (cmark-gfm as on
+    GitHub, markdown-it with linkify, Redcarpet) sees a scheme, a domain or an address any more.
     """
     s = " ".join(clean(text).split())
     links = [m.span() for m in _AUTOLINK.finditer(s)]
@@ -73,6 +74,8 @@ def md_inline(text: Any) -> str:
             return {"<": "&lt;", ">": "&gt;", "&": "&amp;"}[ch]
         if ch in ".:@" and not any(a <= m.start() < b for a, b in links):
             return ch
+        if ch == "@":  # cmark-gfm finds addresses in merged text: a word joiner ends the name before @
+            return "\u2060\\@"
         return "\\" + ch
 
     s = _MD_ESCAPE.sub(sub, s)

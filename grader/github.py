@@ -53,8 +53,9 @@ def in_actions(env: Mapping[str, str] = os.environ) -> bool:
 
 
 def escape_data(text: str) -> str:
-    """A workflow command's message: %, CR and LF percent-encoded (control characters dropped)."""
-    s = escape.clean(text)
+    """A workflow command's message: %, CR and LF percent-encoded (control characters dropped,
+    legacy `##[` defused)."""
+    s = escape.defuse_legacy(escape.clean(text))
     return s.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
 
 

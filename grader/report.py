@@ -92,12 +92,13 @@ def render_format(fmt: str, result: GradeResult, folder: str | None = None) -> s
     return render(FORMATS[fmt], result, folder=folder)
 
 
-def print_terminal(result: GradeResult, stream: TextIO = sys.stdout, folder: str | None = None,
+def print_terminal(result: GradeResult, stream: TextIO | None = None, folder: str | None = None,
                    env: Mapping[str, str] = os.environ) -> None:
     """The student's report on the terminal. Inside GitHub Actions the whole report, which holds
     student text, is one `::stop-commands::` block: nothing in it can start a workflow command."""
     from .github import in_actions
 
+    stream = stream or sys.stdout
     text = render("terminal.txt.j2", result, colour=use_colour(stream), folder=folder)
     stream.write(escape.github_block(text) if in_actions(env) else text)
 
