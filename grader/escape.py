@@ -12,6 +12,7 @@
 """
 from __future__ import annotations
 
+import bisect
 import re
 import secrets
 from typing import Any
@@ -52,10 +53,11 @@ _MD_LEADING = re.compile(r"^(\d*)([#+=.)-])(?=[\s=-]|$)")
 _GTLDS = "com|org|net|edu|gov|mil|int|io|info|biz|dev|app|xyz|online|site|top|shop|link|click"
 # What GFM (cmark-gfm), Redcarpet and markdown-it's linkify turn into links: a URL with a scheme,
 # `www.`, an e-mail address, a bare domain under a common generic TLD.
+# Bounded repetitions keep the scan linear on hostile input ("a.a.a.a...", "a.a@a.a@...").
 _AUTOLINK = re.compile(
-    r"(?i)(?:\b[a-z][a-z0-9+.-]*://|\b(?:mailto|xmpp|javascript|data|file|tel):|\bwww\d{0,3}\.)\S*"
-    r"|[a-z0-9._+-]+@[a-z0-9_-]+(?:\.[a-z0-9_-]+)+"
-    rf"|\b[a-z0-9-]+(?:\.[a-z0-9-]+)*\.(?:{_GTLDS})\b\S*")
+    r"(?i)(?:\b[a-z][a-z0-9+.-]{0,31}://|\b(?:mailto|xmpp|javascript|data|file|tel):|\bwww\d{0,3}\.)\S*"
+    r"|[a-z0-9._+-]{1,64}@[a-z0-9_-]{1,63}(?:\.[a-z0-9_-]{1,63}){1,8}"
+    rf"|(?<![a-z0-9-])[a-z0-9-]{{1,63}}(?:\.[a-z0-9-]{{1,63}}){{0,8}}\.(?:{_GTLDS})\b\S*")
 
 
 def md_inline(text: Any) -> str:
@@ -66,14 +68,17 @@ def md_inline(text: Any) -> str:
     GitHub, markdown-it with linkify, Redcarpet) sees a scheme, a domain or an address any more.
     """
     s = " ".join(clean(text).split())
-    links = [m.span() for m in _AUTOLINK.finditer(s)]
+    spans = [m.span() for m in _AUTOLINK.finditer(s)]  # sorted, not overlapping
+    starts = [a for a, _ in spans]
 
     def sub(m: re.Match[str]) -> str:
         ch = m.group(0)
         if ch in "<>&":
             return {"<": "&lt;", ">": "&gt;", "&": "&amp;"}[ch]
-        if ch in ".:@" and not any(a <= m.start() < b for a, b in links):
-            return ch
+        if ch in ".:@":
+            i = bisect.bisect_right(starts, m.start()) - 1
+            if i < 0 or m.start() >= spans[i][1]:
+                return ch
         if ch == "@":  # cmark-gfm finds addresses in merged text: a word joiner ends the name before @
             return "\u2060\\@"
         return "\\" + ch

@@ -363,3 +363,9 @@ def test_text_line_shows_every_non_printable_escaped() -> None:
     assert cli.one_line(ValueError("bad\n##[error]name")) == "bad\\n#\\x23[error]name"
     assert Runner().feed(cli.one_line(ValueError("##[warning]x"))).commands == []
     assert Runner().feed("grade: error: ##[warning]x").names() == ["warning"]  # the control
+
+
+def test_gradescope_failure_text_is_one_line() -> None:
+    data = gradescope.failure_results("Could not grade: x\nScore: 10 / 10 — all checks passed\x1b[32m.py")
+    check_gradescope(data)
+    assert "\n" not in data["output"] and "\x1b" not in data["output"] and "x\\nScore" in data["output"]
