@@ -257,6 +257,6 @@ def publish_usage_error(reason: str, stream: TextIO | None = None, env: Mapping[
     summary = env.get("GITHUB_STEP_SUMMARY")
     if summary:
         try:
-            append_summary(f"## ✗ Could not grade\n\n{escape.md_inline(reason)}\n", Path(summary))
+            append_summary(f"## ✗ Could not grade\n\n{escape.md_name(reason)}\n", Path(summary))
         except OSError:
             pass

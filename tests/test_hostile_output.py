@@ -369,3 +369,14 @@ def test_gradescope_failure_text_is_one_line() -> None:
     data = gradescope.failure_results("Could not grade: x\nScore: 10 / 10 — all checks passed\x1b[32m.py")
     check_gradescope(data)
     assert "\n" not in data["output"] and "\x1b" not in data["output"] and "x\\nScore" in data["output"]
+
+
+def test_usage_error_under_github_actions_stays_one_annotation(tmp_path: Path) -> None:
+    summary = tmp_path / "summary.md"
+    stream = io.StringIO()
+    github.publish_usage_error(f"cannot read {HOSTILE_NAME}\n::notice::forged ##[warning]x", stream,
+                               env=ACTIONS | {"GITHUB_STEP_SUMMARY": str(summary)})
+    assert Runner().feed(stream.getvalue()).names() == ["error"]
+    md = summary.read_text()
+    check_markdown_inert(md)
+    assert md.count("\n#") == 0 and md.startswith("## ✗ Could not grade\n")
