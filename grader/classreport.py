@@ -8,8 +8,8 @@ from pathlib import Path
 from typing import Any
 
 from . import report
-from .escape import text_line
 from .discover import Skipped
+from .escape import text_line
 from .gradebook import Row
 
 # report file suffix -> template: plain terminal text, and the self-contained HTML and Markdown

@@ -44,5 +44,5 @@ class Progress:
             return
         what = (f"{outcome.result.score:g}/{outcome.result.max_score:g}" if outcome.result is not None
                 else f"error: {outcome.message}")
-        print(f"[{self.done}/{self.total}] {text_line(student)} exercise{exercise}: {text_line(what)}  ({self._counts()})",
-              file=self.stream, flush=True)
+        print(f"[{self.done}/{self.total}] {text_line(student)} exercise{exercise}: {text_line(what)}  "
+              f"({self._counts()})", file=self.stream, flush=True)

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 import re
 import xml.etree.ElementTree as ET
 from dataclasses import replace
@@ -180,9 +179,10 @@ def test_cli_under_github_actions_with_a_hostile_submission(tmp_path: Path, monk
                                                             capsys: pytest.CaptureFixture[str]) -> None:
     """A real graded submission printing and raising workflow commands, through `grade`."""
     path = tmp_path / "exercise1.py"
-    path.write_text("# exercise: 1\nprint(" + repr(FORGED + "\nmail me: alice@evil.example.org https://evil.example.com")
-                    + ")\ndef squared_loss(y_hat, y):\n    raise ValueError(" + repr(FORGED + "\nsee www.evil.com")
-                    + ")\n", encoding="utf-8")
+    printed = FORGED + "\nmail me: alice@evil.example.org https://evil.example.com"
+    raised = FORGED + "\nsee www.evil.com"
+    path.write_text(f"# exercise: 1\nprint({printed!r})\ndef squared_loss(y_hat, y):\n    raise ValueError({raised!r})\n",
+                    encoding="utf-8")
     summary = tmp_path / "summary.md"
     monkeypatch.setenv("GITHUB_ACTIONS", "true")
     monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(summary))
@@ -287,7 +287,7 @@ def test_html_and_junit_keep_hostile_names_inert() -> None:
 # ---------------------------------------------------------------- terminal
 
 def test_terminal_student_text_forges_no_line() -> None:
-    result = replace(hostile_result("a\nScore: 10 / 10 — all checks passed\x1b[32m"))
+    result = hostile_result("a\nScore: 10 / 10 — all checks passed\x1b[32m")
     text = report.render("terminal.txt.j2", result)
     assert "\x1b" not in text
     assert [line for line in text.splitlines() if line.startswith("Score:")] == ["Score: 1 / 6"]
