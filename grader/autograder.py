@@ -23,6 +23,7 @@ from typing import Any, Sequence
 
 from . import discover, gradescope, load
 from .errors import UsageError
+from .escape import md_name
 
 SUFFIXES = (".py", ".ipynb")
 
@@ -88,7 +89,7 @@ def merge(parts: Sequence[dict[str, Any]], notes: Sequence[str]) -> dict[str, An
         test["number"] = str(i)
     output = "\n\n".join(p.get("output", "").strip() for p in parts if p.get("output"))
     if notes:
-        output += "\n\n**Files not graded:**\n\n" + "\n".join(f"- {n}" for n in notes)
+        output += "\n\n**Files not graded:**\n\n" + "\n".join(f"- {md_name(n)}" for n in notes)
     return {"score": round(sum(t["score"] for t in tests), 6), "max_score": round(sum(t["max_score"] for t in tests), 6),
             "output": output.strip() + "\n", "output_format": "md",
             "execution_time": sum(int(p.get("execution_time", 0)) for p in parts),

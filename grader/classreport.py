@@ -9,6 +9,7 @@ from typing import Any
 
 from . import report
 from .discover import Skipped
+from .escape import text_line
 from .gradebook import Row
 
 # report file suffix -> template: plain terminal text, and the self-contained HTML and Markdown
@@ -94,4 +95,5 @@ def write_summary(out: Path, rows: list[Row], skipped: tuple[Skipped, ...], seed
     (out / "summary.html").write_text(html_env.get_template("class_summary.html.j2").render(s=summary),
                                       encoding="utf-8")
     if skipped:
-        (out / "skipped.txt").write_text("".join(f"{s.path}\t{s.reason}\n" for s in skipped), encoding="utf-8")
+        (out / "skipped.txt").write_text("".join(f"{text_line(s.path)}\t{text_line(s.reason)}\n" for s in skipped),
+                                         encoding="utf-8")

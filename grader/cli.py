@@ -188,7 +188,9 @@ def _github_usage_error(reason: str) -> None:
 
 def one_line(exc: BaseException) -> str:
     """The message on one line: control characters (from file names, say) escaped."""
-    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in str(exc))
+    from .escape import text_line
+
+    return text_line(exc)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Mapping, TextIO
 
-from . import report
+from . import escape, report
 from .notebook import SKIP_TAG
 from .result import GradeResult
 
@@ -48,12 +48,14 @@ class Annotation:
 
 
 def in_actions(env: Mapping[str, str] = os.environ) -> bool:
+    """Inside a GitHub Actions job (the runner sets GITHUB_ACTIONS=true)."""
     return bool(env.get("GITHUB_ACTIONS"))
 
 
 def escape_data(text: str) -> str:
-    """A workflow command's message: %, CR and LF percent-encoded (control characters dropped)."""
-    s = report.clean(text)
+    """A workflow command's message: %, CR and LF percent-encoded (control characters dropped,
+    legacy `##[` defused)."""
+    s = escape.defuse_legacy(escape.clean(text))
     return s.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
 
 
@@ -258,6 +260,6 @@ def publish_usage_error(reason: str, stream: TextIO | None = None, env: Mapping[
     summary = env.get("GITHUB_STEP_SUMMARY")
     if summary:
         try:
-            append_summary(f"## ✗ Could not grade\n\n{report.md_inline(reason)}\n", Path(summary))
+            append_summary(f"## ✗ Could not grade\n\n{escape.md_name(reason)}\n", Path(summary))
         except OSError:
             pass

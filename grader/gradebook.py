@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterator
 
-from .load import shown
+from .escape import csv_cell, shown
 
 SCHEMA = """
 create table if not exists results (
@@ -107,8 +107,8 @@ def write_csv(rows: list[Row], path: Path) -> None:
                 checks.append(test["name"])
     with open(path, "w", newline="", encoding="utf-8") as fh:
         writer = csv.writer(fh)
-        writer.writerow(["student", "exercise", "score", "max_score", "status", *checks])
+        writer.writerow(["student", "exercise", "score", "max_score", "status", *map(csv_cell, checks)])
         for row in rows:
             points = {t["name"]: t["score"] for t in row.result.get("tests", [])}
-            writer.writerow([shown(row.student), f"exercise{row.exercise}", f"{row.score:g}", f"{row.max_score:g}",
-                             row.status, *[("" if c not in points else f"{points[c]:g}") for c in checks]])
+            writer.writerow([csv_cell(shown(row.student)), f"exercise{row.exercise}", f"{row.score:g}", f"{row.max_score:g}",
+                             csv_cell(row.status), *[("" if c not in points else f"{points[c]:g}") for c in checks]])

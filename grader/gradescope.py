@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from . import report
+from .escape import text_line
 from .result import CheckResult, GradeResult
 
 VISIBILITIES = ("hidden", "after_due_date", "after_published", "visible")
@@ -57,8 +58,9 @@ def results(result: GradeResult, folder: str | None = None) -> dict[str, Any]:
 
 
 def failure_results(reason: str) -> dict[str, Any]:
-    """results.json when nothing could be graded (Gradescope still needs a file)."""
-    return {"score": 0, "max_score": 0, "output": report.clean(reason), "output_format": "text",
+    """results.json when nothing could be graded (Gradescope still needs a file); the reason on
+    one line, names in it shown escaped."""
+    return {"score": 0, "max_score": 0, "output": text_line(reason), "output_format": "text",
             "stdout_visibility": "hidden", "tests": []}
 
 

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import UsageError
+from .escape import shown
 from .jobs import Unit
 
 MAX_FILE_BYTES = 50 * 1024 * 1024  # checked before parsing; saved outputs count
@@ -23,10 +24,6 @@ class Refused(UsageError):
     """The file was not read: a link, not a regular file, outside its folder, or too large."""
 
 
-def shown(name: str) -> str:
-    """A file or student name for display: undecodable bytes as \\xNN, control characters escaped."""
-    text = name.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
-    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
 
 
 def _pseudo_devices() -> set[int]:

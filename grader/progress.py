@@ -5,6 +5,8 @@ import sys
 from collections import Counter
 from typing import Any
 
+from .escape import shown, text_line
+
 
 class Progress:
     """Counts passed, failed and errored submissions as they finish."""
@@ -42,7 +44,5 @@ class Progress:
             return
         what = (f"{outcome.result.score:g}/{outcome.result.max_score:g}" if outcome.result is not None
                 else f"error: {outcome.message}")
-        from .load import shown
-
-        print(f"[{self.done}/{self.total}] {shown(student)} exercise{exercise}: {what}  ({self._counts()})",
-              file=self.stream, flush=True)
+        print(f"[{self.done}/{self.total}] {text_line(shown(student))} exercise{exercise}: {text_line(what)}  "
+              f"({self._counts()})", file=self.stream, flush=True)

@@ -3,21 +3,22 @@
 Every string a template prints passes through `clean` (Jinja's `finalize`): control
 characters, ANSI escape sequences and NUL bytes never reach a report, whatever the
 student printed or raised. HTML and XML are autoescaped on top; Markdown templates use
-the `md` (inline text) and `fence` (code block) filters for untrusted text.
+the `md` (inline text), `md_name` (a name) and `fence` (code block) filters, text templates
+`text_line` for names and `indent` for multi-line messages. The escapes live in `escape`.
 """
 from __future__ import annotations
 
 import os
-import re
 import sys
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Callable, TextIO
+from typing import Any, Callable, Mapping, TextIO
 
 import jinja2
 from markupsafe import Markup
 
-from . import svg
+from . import escape, svg
+from .escape import clean, md_fence, md_inline, md_name, text_line  # noqa: F401 - re-exported for templates and callers
 from .result import CheckResult, GradeResult
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -25,35 +26,6 @@ ANSI = {"green": "32", "red": "31", "yellow": "33", "bold": "1", "dim": "2", "cy
 
 # format name -> template file (an instructor's folder may override any file by name)
 FORMATS: dict[str, str] = {"html": "report.html.j2", "md": "report.md.j2", "junit": "junit.xml.j2"}
-
-_ANSI_SEQ = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?|\x1b[@-_]")
-# C0 controls but tab/newline/CR, DEL, C1 controls, lone surrogates, and XML's forbidden U+FFFE/U+FFFF
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
-_MD_SPECIAL = re.compile(r"([\\`*\[\]|~$<>&]|(?<!\w)_|_(?!\w))")  # intraword _ is inert in GFM
-_MD_LEADING = re.compile(r"^(\d*)([#+=.)-])(?=[\s=-]|$)")
-
-
-def clean(text: Any) -> str:
-    """`text` as a string without escape sequences or control characters (\\t, \\n kept; \\r -> \\n)."""
-    s = str(text)
-    s = _ANSI_SEQ.sub("", s)
-    s = s.replace("\r\n", "\n").replace("\r", "\n")
-    return _CONTROL.sub("", s)
-
-
-def md_inline(text: Any) -> str:
-    """Untrusted text for one line of Markdown: no markup, no HTML, no table breaks."""
-    s = " ".join(clean(text).split())
-    s = _MD_SPECIAL.sub(lambda m: {"<": "&lt;", ">": "&gt;", "&": "&amp;"}.get(m.group(1), "\\" + m.group(1)), s)
-    return _MD_LEADING.sub(r"\1\\\2", s)  # no heading, list or rule at the start
-
-
-def md_fence(text: Any, lang: str = "") -> str:
-    """Untrusted text as a fenced code block whose fence no backtick run inside can close."""
-    body = clean(text).rstrip("\n")
-    longest = max((len(run) for run in re.findall(r"`+", body)), default=0)
-    fence = "`" * max(3, longest + 1)
-    return f"{fence}{lang}\n{body}\n{fence}"
 
 
 def use_colour(stream: TextIO) -> bool:
@@ -85,7 +57,8 @@ def environment(folder: str | None = None, autoescape: bool = False) -> jinja2.E
     env = jinja2.Environment(loader=jinja2.ChoiceLoader(loaders), autoescape=autoescape,
                              trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True,
                              undefined=jinja2.StrictUndefined, finalize=_finalize)
-    env.filters.update(points=lambda x: f"{x:g}", clean=clean, md=md_inline, fence=md_fence,
+    env.filters.update(points=lambda x: f"{x:g}", clean=clean, md=md_inline, fence=md_fence, md_name=md_name,
+                       text_line=text_line, csv_cell=escape.csv_cell,
                        num=lambda x: f"{x:.6g}", rstrip=lambda s: str(s).rstrip(), oneline=lambda s: " ".join(str(s).split()))
     env.globals.update(lost=lost, plot=svg.loss_plot)
     return env
@@ -119,9 +92,15 @@ def render_format(fmt: str, result: GradeResult, folder: str | None = None) -> s
     return render(FORMATS[fmt], result, folder=folder)
 
 
-def print_terminal(result: GradeResult, stream: TextIO = sys.stdout, folder: str | None = None) -> None:
-    """The student's report on the terminal."""
-    stream.write(render("terminal.txt.j2", result, colour=use_colour(stream), folder=folder))
+def print_terminal(result: GradeResult, stream: TextIO | None = None, folder: str | None = None,
+                   env: Mapping[str, str] = os.environ) -> None:
+    """The student's report on the terminal. Inside GitHub Actions the whole report, which holds
+    student text, is one `::stop-commands::` block: nothing in it can start a workflow command."""
+    from .github import in_actions
+
+    stream = stream or sys.stdout
+    text = render("terminal.txt.j2", result, colour=use_colour(stream), folder=folder)
+    stream.write(escape.github_block(text) if in_actions(env) else text)
 
 
 def write(path: Path, text: str) -> None:
