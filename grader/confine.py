@@ -233,10 +233,12 @@ def _lock(box: str, request: isolation.Request, before: list[str]) -> list[str]:
     if request.on("caps-drop") and capabilities.drop_all():
         layers.append("caps-drop")
     if request.on("landlock"):
-        shm = ("/dev/shm",) if "dev-private" in before else ()  # never the host's /dev/shm
+        private = "dev-private" in before  # never the host's /dev/shm or terminals
+        shm = ("/dev/shm",) if private else ()
+        ptys = ("/dev/pts",) if private and os.path.exists("/dev/pts/ptmx") else ()
         devices = tuple(f"/dev/{n}" for n in namespaces.DEVICES)
         policy = landlock.Policy(read=landlock.read_roots(request.hide), write=(box,) + shm,
-                                 devices=devices, ioctl_devices=request.devices,
+                                 devices=devices, ioctl_devices=request.devices + ptys,
                                  deny_tcp=request.on("landlock-net"), scope=request.on("landlock-scope"))
         layers += landlock.restrict(policy)
     if request.on("seccomp") and seccomp.install():

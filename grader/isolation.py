@@ -28,7 +28,7 @@ LAYERS: dict[str, str] = {
     "mount-hide": "the reference solutions and the forkserver's socket are hidden under empty mounts",
     "proc-private": "/proc shows only the worker's own processes",
     "box-quota": "the working directory and /dev/shm share one size-capped tmpfs",
-    "dev-private": "a private /dev: only null, zero, full, random, urandom and a private shm",
+    "dev-private": "a private /dev: only null, zero, full, random, urandom, a private shm and private ptys",
     "no-tty": "no controlling terminal and no terminal descriptor",
     "caps-drop": "no capabilities at all (bounding set emptied too)",
     "pid-max": "a bound on processes in the PID namespace",

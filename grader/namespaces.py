@@ -136,7 +136,7 @@ def _bind(source: str, target: str) -> bool:
 
 def private_dev(extra: tuple[str, ...], shm: str | None, size_bytes: int) -> bool:
     """Replace /dev with a tmpfs holding only DEVICES (and `extra`, e.g. GPU nodes), bound
-    from the real ones, the usual /proc/self/fd links, and a private `shm`.
+    from the real ones, the usual /proc/self/fd links, a private `shm` and a private `pts`.
 
     `shm` is bound from the box quota when given; otherwise /dev/shm lives on the new /dev,
     capped at `size_bytes`. Without `shm` given, /dev stays writable (for /dev/shm).
@@ -163,6 +163,7 @@ def private_dev(extra: tuple[str, ...], shm: str | None, size_bytes: int) -> boo
             os.symlink(target, f"/dev/{name}")
         os.mkdir("/dev/shm")
         os.chmod("/dev/shm", 0o1777)
+        _private_ptys()
         if shm is not None:
             if not _bind(shm, "/dev/shm"):
                 return False
@@ -176,6 +177,18 @@ def private_dev(extra: tuple[str, ...], shm: str | None, size_bytes: int) -> boo
     finally:
         for fd in fds.values():
             os.close(fd)
+
+
+def _private_ptys() -> bool:
+    """A fresh devpts instance on /dev/pts: only the worker's own pseudo-terminals, none of
+    the host's (IPython's `!command` runs through one)."""
+    c = libc()
+    os.mkdir("/dev/pts", 0o755)
+    flags = ctypes.c_ulong(MS_NOSUID | MS_NOEXEC)
+    if c is None or c.mount(b"devpts", b"/dev/pts", b"devpts", flags, b"newinstance,ptmxmode=0666,mode=0620") != 0:
+        return False
+    os.symlink("pts/ptmx", "/dev/ptmx")
+    return True
 
 
 def mount_proc() -> bool:

@@ -8,7 +8,7 @@ import termios
 
 REACHED = []
 TARGETS = ["__PTY__", "/dev/tty", "/dev/console", "/dev/tty0", "/dev/tty1", "/dev/kmsg", "/dev/kvm",
-           "/dev/userfaultfd", "/dev/loop-control", "/dev/loop0", "/dev/ptmx", "/dev/fuse", "/dev/net/tun",
+           "/dev/userfaultfd", "/dev/loop-control", "/dev/loop0", "/dev/fuse", "/dev/net/tun",
            "/dev/vsock", "/dev/mem"] + sorted(glob.glob("/dev/pts/[0-9]*"))
 for path in dict.fromkeys(TARGETS):
     try:
