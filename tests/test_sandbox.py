@@ -9,6 +9,7 @@ import io
 import os
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 import pytest
@@ -219,3 +220,27 @@ def test_every_capability_is_dropped():
         return b"%d%d%d" % (before, dropped, refused)
 
     assert _in_child(body) == b"011"
+
+
+@pytest.mark.skipif(not LINUX, reason="cgroups are Linux only")
+def test_cpu_cgroup_caps_at_the_share_of_jobs_and_counts_cpu_time(monkeypatch: pytest.MonkeyPatch):
+    if "cgroup-cpu" not in cgroups.available():
+        pytest.skip("no writable CPU cgroup here")
+    monkeypatch.setattr(cgroups, "_PARALLEL", [2 * (os.cpu_count() or 1)])
+    group = cgroups.create(10, 2**30, ("cgroup-cpu",))
+    try:
+        assert group is not None and group.layers == ("cgroup-cpu",)
+        assert cgroups.cpu_quota_us() == cgroups.PERIOD_US // 2
+        assert cgroups.cpu_seconds(group) == 0.0
+        pid = os.fork()
+        if pid == 0:  # pragma: no cover - child: join, burn 0.3 s of CPU, leave
+            cgroups.join(group)
+            end = time.process_time() + 0.3
+            while time.process_time() < end:
+                pass
+            os._exit(0)
+        os.waitpid(pid, 0)
+        assert 0.25 < cgroups.cpu_seconds(group) < 5
+    finally:
+        cgroups.kill(group)
+        cgroups.remove(group)
