@@ -309,8 +309,10 @@ def _cluster(args: argparse.Namespace) -> Any:
 
 def _local(todo: list[tuple[discover.Entry, str]], settings: Settings,
            jobs: int) -> Iterator[tuple[tuple[discover.Entry, str], Outcome]]:
+    from . import cgroups
     from .executors import LocalExecutor
 
+    cgroups.share_cpus(jobs)  # each worker's CPU is capped at its share of the machine
     return LocalExecutor(jobs).map_unordered(lambda item: grade_entry(item[0], settings), todo)
 
 

@@ -1,7 +1,10 @@
 """Judge side: a cgroup per worker where one can be had (root, or a delegated cgroup v2).
 
-`pids.max` is the process bound that binds root too; `memory` caps what RLIMIT_DATA misses.
-The worker joins its cgroup itself, before it forks; the judge kills everything in it.
+`pids.max` is the process bound that binds root too; `memory` caps what RLIMIT_DATA misses;
+`cpu` gives each worker its own scheduling group (a fair share against its neighbours,
+capped at its share of the parallel jobs when that is known) and counts the CPU time of the
+whole worker tree, which time budgets use. The worker joins its cgroup itself, before it
+forks; the judge kills everything in it.
 """
 from __future__ import annotations
 
@@ -15,6 +18,26 @@ from dataclasses import dataclass
 ROOT = "/sys/fs/cgroup"
 _COUNTER = itertools.count()
 _COLLECTED: set[str] = set()
+CONTROLLERS = ("pids", "memory", "cpu")
+PERIOD_US = 100_000
+_PARALLEL = [0]  # workers graded at once (0: unknown, no CPU cap)
+
+
+def share_cpus(jobs: int) -> None:
+    """Cap each later worker's CPU at its share of the machine among `jobs` at once."""
+    _PARALLEL[0] = max(0, int(jobs))
+
+
+def cpu_quota_us() -> int | None:
+    """cpu.max's quota for one worker: the machine's CPUs over the parallel jobs; None: no cap."""
+    jobs = _PARALLEL[0]
+    if jobs <= 1:
+        return None
+    try:
+        cpus = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        cpus = os.cpu_count() or 1
+    return max(PERIOD_US // 10, cpus * PERIOD_US // jobs)
 
 
 @dataclass(frozen=True)
@@ -23,6 +46,7 @@ class Group:
 
     dirs: tuple[str, ...]
     layers: tuple[str, ...]
+    usage: str = ""  # the file counting the group's CPU time (cpu.stat or cpuacct.usage)
 
 
 def _own_paths() -> dict[str, str]:
@@ -56,7 +80,7 @@ def _v2_base(own: dict[str, str]) -> tuple[str, set[str]] | None:
                     enabled = set(fh.read().split())
             except OSError:
                 continue
-            if enabled & {"pids", "memory"} and os.access(base, os.W_OK):
+            if enabled & set(CONTROLLERS) and os.access(base, os.W_OK):
                 return base, enabled
     return None
 
@@ -68,8 +92,9 @@ def available() -> tuple[str, ...]:
     own = _own_paths()
     v2 = _v2_base(own)
     if v2:
-        return tuple(f"cgroup-{c}" for c in ("pids", "memory") if c in v2[1])
-    return tuple(f"cgroup-{c}" for c in ("pids", "memory") if _v1_base(c, own))
+        return tuple(f"cgroup-{c}" for c in CONTROLLERS if c in v2[1])
+    return tuple(f"cgroup-{c}" for c in CONTROLLERS
+                 if _v1_base(c, own) and (c != "cpu" or _v1_base("cpuacct", own)))
 
 
 def _collect_stale(base: str) -> None:
@@ -92,38 +117,83 @@ def create(processes: int, memory_bytes: int, wanted: tuple[str, ...]) -> Group 
     if not sys.platform.startswith("linux") or not wanted:
         return None
     name = f"grader-{os.getpid()}-{next(_COUNTER)}"
-    settings = {"pids": ("pids.max", str(processes)),
-                "memory": ("memory.limit_in_bytes", str(memory_bytes))}
+    quota = cpu_quota_us()
+    v1_settings = {"pids": {"pids.max": str(processes)}, "memory": {"memory.limit_in_bytes": str(memory_bytes)},
+                   "cpu": {"cpu.cfs_period_us": str(PERIOD_US), "cpu.cfs_quota_us": str(quota or -1)},
+                   "cpuacct": {}}
+    v2_settings = {"pids": {"pids.max": str(processes)}, "memory": {"memory.max": str(memory_bytes)},
+                   "cpu": {"cpu.max": f"{quota or 'max'} {PERIOD_US}"}}
     own = _own_paths()
     v2 = _v2_base(own)
-    dirs, layers = [], []
-    for controller in ("pids", "memory"):
+    dirs, layers, usage = [], [], ""
+    for controller in CONTROLLERS:
         if f"cgroup-{controller}" not in wanted:
             continue
         if v2:
             if controller not in v2[1]:
                 continue
-            path = os.path.join(v2[0], name)
-            key = "pids.max" if controller == "pids" else "memory.max"
+            made = _make([(os.path.join(v2[0], name), v2_settings[controller])])
+            counter = os.path.join(v2[0], name, "cpu.stat")
         else:
-            base = _v1_base(controller, own)
-            if base is None:
+            parts = [controller] + (["cpuacct"] if controller == "cpu" else [])
+            bases = [_v1_base(c, own) for c in parts]
+            if None in bases:
                 continue
-            if base not in _COLLECTED:  # once per judge and hierarchy
-                _COLLECTED.add(base)
-                _collect_stale(base)
-            path = os.path.join(base, name)
-            key = settings[controller][0]
-        try:
-            os.makedirs(path, exist_ok=True)
-            with open(os.path.join(path, key), "w") as fh:
-                fh.write(settings[controller][1])
-        except OSError:
+            for base in bases:
+                if base not in _COLLECTED:  # once per judge and hierarchy
+                    _COLLECTED.add(base)
+                    _collect_stale(base)
+            made = _make([(os.path.join(b, name), v1_settings[c]) for b, c in zip(bases, parts)])  # type: ignore[arg-type]
+            counter = os.path.join(bases[-1], name, "cpuacct.usage")  # type: ignore[arg-type]
+        if not made:
             continue
-        if path not in dirs:
-            dirs.append(path)
+        dirs += [p for p in made if p not in dirs]
         layers.append(f"cgroup-{controller}")
-    return Group(tuple(dirs), tuple(layers)) if dirs else None
+        if controller == "cpu":
+            usage = counter
+    return Group(tuple(dirs), tuple(layers), usage) if dirs else None
+
+
+def _make(paths: list[tuple[str, dict[str, str]]]) -> list[str]:
+    """Create each cgroup with its settings; all or none (those made are removed again)."""
+    made = []
+    try:
+        for path, settings in paths:
+            if not os.path.isdir(path):
+                os.makedirs(path)
+                made.append(path)
+            for key, value in settings.items():
+                with open(os.path.join(path, key), "w") as fh:
+                    fh.write(value)
+    except OSError:
+        for path in made:
+            try:
+                os.rmdir(path)
+            except OSError:
+                pass
+        return []
+    return [p for p, _ in paths]
+
+
+def cpu_seconds(group: Group | None) -> float | None:
+    """The CPU time the group's processes have used (every thread, every descendant)."""
+    if group is None or not group.usage:
+        return None
+    try:
+        with open(group.usage) as fh:
+            text = fh.read()
+    except OSError:
+        return None
+    try:
+        if group.usage.endswith("cpuacct.usage"):
+            return int(text) / 1e9
+        for line in text.splitlines():
+            key, _, value = line.partition(" ")
+            if key == "usage_usec":
+                return int(value) / 1e6
+    except ValueError:
+        return None
+    return None
 
 
 def join(group: Group) -> tuple[str, ...]:

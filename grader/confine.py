@@ -15,7 +15,7 @@ import select
 import signal
 import sys
 
-from . import cgroups, isolation, landlock, namespaces, reaper, seccomp
+from . import capabilities, cgroups, isolation, landlock, namespaces, reaper, seccomp
 from .jobs import Limits
 
 PR_SET_PDEATHSIG = 1
@@ -155,19 +155,22 @@ def enter(box: str, log_path: str, limits: Limits, request: isolation.Request | 
     nproc = request.on("rlimit-nproc") and os.getuid() != 0 and "userns" in layers
     layers += set_rlimits(limits, request, nproc)
     if LINUX:
-        layers += _lock(box, request)
+        layers += _lock(box, request, layers)
     return layers
 
 
 def _linux(box: str, limits: Limits, request: isolation.Request, before: list[str]) -> list[str]:
     """Namespaces, hidden mounts, and the keeper fork; returns in the confined child only."""
-    wanted = tuple(n for n in ("userns", "mntns", "pidns", "netns", "ipcns") if request.on(n))
+    wanted = tuple(n for n in ("userns", "mntns", "pidns", "netns", "ipcns", "utsns") if request.on(n))
     layers = list(namespaces.enter(wanted))
     if "mntns" in layers and namespaces.make_mounts_private():
         if request.on("mount-hide") and request.hide and all(namespaces.mount_tmpfs(h, 4096, 0) for h in request.hide):
             layers.append("mount-hide")
-        if request.on("box-quota") and namespaces.mount_tmpfs(box, request.box_bytes):
+        shm = namespaces.mount_quota(box, request.box_bytes) if request.on("box-quota") else None
+        if shm is not None:
             layers.append("box-quota")
+        if request.on("dev-private") and namespaces.private_dev(request.devices, shm, request.box_bytes):
+            layers.append("dev-private")
     layers += _split(request)
     if "pidns" in layers:
         if "mntns" in layers and request.on("proc-private") and namespaces.mount_proc():
@@ -221,11 +224,21 @@ def _keep(child: int, alive_w: int, sweep: bool) -> None:
     os._exit(os.WEXITSTATUS(status) if os.WIFEXITED(status) else 1)
 
 
-def _lock(box: str, request: isolation.Request) -> list[str]:
-    """Landlock and seccomp: last, since they also restrict what the steps above need."""
+def _lock(box: str, request: isolation.Request, before: list[str]) -> list[str]:
+    """Terminals, capabilities, Landlock and seccomp: last, since they also restrict what the
+    steps above need."""
     layers: list[str] = []
+    if request.on("no-tty") and capabilities.detach_terminals():
+        layers.append("no-tty")
+    if request.on("caps-drop") and capabilities.drop_all():
+        layers.append("caps-drop")
     if request.on("landlock"):
-        policy = landlock.Policy(read=landlock.read_roots(request.hide), write=(box,),
+        private = "dev-private" in before  # never the host's /dev/shm or terminals
+        shm = ("/dev/shm",) if private else ()
+        ptys = ("/dev/pts",) if private and os.path.exists("/dev/pts/ptmx") else ()
+        devices = tuple(f"/dev/{n}" for n in namespaces.DEVICES)
+        policy = landlock.Policy(read=landlock.read_roots(request.hide), write=(box,) + shm,
+                                 devices=devices, ioctl_devices=request.devices + ptys,
                                  deny_tcp=request.on("landlock-net"), scope=request.on("landlock-scope"))
         layers += landlock.restrict(policy)
     if request.on("seccomp") and seccomp.install():

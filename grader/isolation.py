@@ -22,19 +22,24 @@ LAYERS: dict[str, str] = {
     "userns": "a user namespace (gives the other namespaces without root)",
     "pidns": "a PID namespace: killing its first process kills every descendant",
     "netns": "a network namespace with no interfaces up: no network",
-    "ipcns": "an IPC namespace: no shared memory with other processes",
+    "ipcns": "an IPC namespace: no System V IPC or message queues shared with other processes",
+    "utsns": "a UTS namespace: the host name cannot be changed",
     "mntns": "a mount namespace: private mounts",
     "mount-hide": "the reference solutions and the forkserver's socket are hidden under empty mounts",
     "proc-private": "/proc shows only the worker's own processes",
-    "box-quota": "the working directory is a size-capped tmpfs",
+    "box-quota": "the working directory and /dev/shm share one size-capped tmpfs",
+    "dev-private": "a private /dev: only null, zero, full, random, urandom, a private shm and private ptys",
+    "no-tty": "no controlling terminal and no terminal descriptor",
+    "caps-drop": "no capabilities at all (bounding set emptied too)",
     "pid-max": "a bound on processes in the PID namespace",
     "cgroup-pids": "a cgroup bound on processes (pids.max), killed as a whole",
     "cgroup-memory": "a cgroup bound on memory",
+    "cgroup-cpu": "a cgroup bound on CPU (its share of --jobs); time budgets count its own CPU time",
     "landlock": "Landlock: read only system and package files (not the reference), write only the box",
     "landlock-net": "Landlock: no TCP bind or connect",
     "landlock-scope": "Landlock: no signals to, or abstract sockets of, processes outside the sandbox",
     "no-new-privs": "no privilege gain through setuid programs",
-    "seccomp": "seccomp: no unix-domain sockets, no ptrace",
+    "seccomp": "seccomp: no sockets of any family (unix, vsock, netlink, packet, inet...), no ptrace",
     "rlimit-cpu": "a CPU-time limit",
     "rlimit-data": "a memory limit (RLIMIT_DATA, works with CUDA)",
     "rlimit-fsize": "a file-size limit",
@@ -44,7 +49,8 @@ LAYERS: dict[str, str] = {
 }
 
 # The floor `--isolation strict` demands: processes, network and files all contained.
-STRICT: tuple[str, ...] = ("pdeathsig", "pidns", "netns", "landlock", "rlimit-cpu", "rlimit-data", "rlimit-fsize")
+STRICT: tuple[str, ...] = ("pdeathsig", "pidns", "netns", "landlock", "rlimit-cpu", "rlimit-data", "rlimit-fsize",
+                           "caps-drop", "dev-private")
 MODES = ("best-effort", "strict")
 
 
@@ -58,6 +64,7 @@ class Request:
     cgroup_dirs: tuple[str, ...] = ()   # cgroups to join, made by the judge
     cgroup_layers: tuple[str, ...] = ()
     box_bytes: int = 256 * 1024**2
+    devices: tuple[str, ...] = ()       # device nodes beyond the harmless ones (GPU grading)
 
     def on(self, layer: str) -> bool:
         return layer not in self.disabled

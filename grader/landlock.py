@@ -1,7 +1,9 @@
 """Landlock (Linux >= 5.13) through ctypes: an allow-list of what the worker may touch.
 
 The worker may read the interpreter, the installed packages (except the reference
-solutions), system libraries and devices; it may write only inside its box. From ABI 4 TCP
+solutions) and system libraries; it may read and write only the harmless devices (null,
+zero, full, random, urandom; GPU nodes with ioctl when grading on a GPU), and write only
+inside its box (and its private /dev/shm). From ABI 4 TCP
 bind/connect are denied, from ABI 6 it cannot signal processes outside its domain or reach
 abstract unix sockets. Landlock also stops a sandboxed process from ptracing (or reading
 /proc/PID/mem of) any process outside its domain.
@@ -31,7 +33,7 @@ READ = EXECUTE | READ_FILE | READ_DIR
 FILE_RIGHTS = EXECUTE | WRITE_FILE | READ_FILE | TRUNCATE | IOCTL_DEV  # valid on a non-directory
 SYSTEM_READ = ("/usr", "/lib", "/lib64", "/lib32", "/libx32", "/bin", "/sbin", "/etc", "/opt", "/proc", "/sys",
                "/nix", "/gnu")
-DEVICES = "/dev"
+DEVICES = ("/dev/null", "/dev/zero", "/dev/full", "/dev/random", "/dev/urandom")
 
 
 class _RulesetAttr(ctypes.Structure):
@@ -71,7 +73,8 @@ class Policy:
 
     read: tuple[str, ...]
     write: tuple[str, ...]
-    devices: tuple[str, ...] = (DEVICES,)
+    devices: tuple[str, ...] = DEVICES   # read and write, no ioctl
+    ioctl_devices: tuple[str, ...] = ()  # read, write and ioctl (GPU nodes)
     deny_tcp: bool = True
     scope: bool = True
 
@@ -145,8 +148,10 @@ def restrict(policy: Policy) -> tuple[str, ...]:
         return ()
     try:
         write = handled & ~(MAKE_CHAR | MAKE_BLOCK)
-        device = (READ_FILE | WRITE_FILE | READ_DIR | IOCTL_DEV | TRUNCATE) & handled
-        for paths, rights in ((policy.read, READ & handled), (policy.write, write), (policy.devices, device)):
+        device = (READ_FILE | WRITE_FILE | TRUNCATE) & handled
+        gpu = (READ_FILE | WRITE_FILE | READ_DIR | IOCTL_DEV | TRUNCATE) & handled
+        for paths, rights in ((policy.read, READ & handled), (policy.write, write), (policy.devices, device),
+                              (policy.ioctl_devices, gpu)):
             for path in paths:
                 _add(c, ruleset, path, rights)
         if c.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0:

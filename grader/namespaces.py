@@ -13,16 +13,18 @@ import struct
 import sys
 
 CLONE_NEWNS = 0x00020000
+CLONE_NEWUTS = 0x04000000
 CLONE_NEWIPC = 0x08000000
 CLONE_NEWUSER = 0x10000000
 CLONE_NEWPID = 0x20000000
 CLONE_NEWNET = 0x40000000
 
-MS_NOSUID, MS_NODEV, MS_NOEXEC = 2, 4, 8
-MS_REC, MS_PRIVATE = 0x4000, 1 << 18
+MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC = 1, 2, 4, 8
+MS_REMOUNT, MS_BIND, MS_REC, MS_PRIVATE = 32, 4096, 0x4000, 1 << 18
 
 FLAGS = {"userns": CLONE_NEWUSER, "mntns": CLONE_NEWNS, "pidns": CLONE_NEWPID, "netns": CLONE_NEWNET,
-         "ipcns": CLONE_NEWIPC}
+         "ipcns": CLONE_NEWIPC, "utsns": CLONE_NEWUTS}
+DEVICES = ("null", "zero", "full", "random", "urandom")  # all a worker's private /dev holds
 
 LINUX = sys.platform.startswith("linux")
 _LIBC: ctypes.CDLL | None = None
@@ -105,6 +107,88 @@ def mount_tmpfs(path: str, size_bytes: int, mode: int = 0o700) -> bool:
     opts = f"size={max(4096, size_bytes)},mode={mode:o}".encode()
     flags = MS_NOSUID | MS_NODEV
     return c.mount(b"tmpfs", path.encode(), b"tmpfs", ctypes.c_ulong(flags), opts) == 0
+
+
+def mount_quota(box: str, size_bytes: int) -> str | None:
+    """One size-capped tmpfs over the box's parent (the judge's private run folder), holding
+    a fresh `box` and the worker's `shm`: both count against the same quota.
+
+    Returns the shm folder, or None when nothing was mounted. The judge's files in that
+    folder (the output log, opened already) disappear from the worker's view only.
+    """
+    parent = os.path.dirname(os.path.abspath(box))
+    if not mount_tmpfs(parent, size_bytes):
+        return None
+    shm = os.path.join(parent, "shm")
+    try:
+        os.mkdir(box, 0o700)
+        os.mkdir(shm)
+        os.chmod(shm, 0o1777)
+    except OSError:
+        return None
+    return shm
+
+
+def _bind(source: str, target: str) -> bool:
+    c = libc()
+    return bool(c) and c.mount(source.encode(), target.encode(), None, ctypes.c_ulong(MS_BIND), None) == 0
+
+
+def private_dev(extra: tuple[str, ...], shm: str | None, size_bytes: int) -> bool:
+    """Replace /dev with a tmpfs holding only DEVICES (and `extra`, e.g. GPU nodes), bound
+    from the real ones, the usual /proc/self/fd links, a private `shm` and a private `pts`.
+
+    `shm` is bound from the box quota when given; otherwise /dev/shm lives on the new /dev,
+    capped at `size_bytes`. Without `shm` given, /dev stays writable (for /dev/shm).
+    """
+    names = [f"/dev/{n}" for n in DEVICES] + [p for p in extra if p.startswith("/dev/")]
+    fds: dict[str, int] = {}
+    try:
+        for path in names:
+            try:
+                fds[path] = os.open(path, os.O_PATH | os.O_CLOEXEC)
+            except OSError:
+                if path in extra:
+                    continue
+                return False
+        if not mount_tmpfs("/dev", size_bytes if shm is None else 65536, 0o755):
+            return False
+        for path, fd in fds.items():
+            os.makedirs(os.path.dirname(path), exist_ok=True)
+            os.close(os.open(path, os.O_CREAT | os.O_WRONLY | os.O_CLOEXEC, 0o600))
+            if not _bind(f"/proc/self/fd/{fd}", path):
+                return False
+        for name, target in (("fd", "/proc/self/fd"), ("stdin", "/proc/self/fd/0"),
+                             ("stdout", "/proc/self/fd/1"), ("stderr", "/proc/self/fd/2")):
+            os.symlink(target, f"/dev/{name}")
+        os.mkdir("/dev/shm")
+        os.chmod("/dev/shm", 0o1777)
+        _private_ptys()
+        if shm is not None:
+            if not _bind(shm, "/dev/shm"):
+                return False
+            c = libc()
+            flags = MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC
+            if c is None or c.mount(None, b"/dev", None, ctypes.c_ulong(flags), None) != 0:
+                return False
+        return True
+    except OSError:
+        return False
+    finally:
+        for fd in fds.values():
+            os.close(fd)
+
+
+def _private_ptys() -> bool:
+    """A fresh devpts instance on /dev/pts: only the worker's own pseudo-terminals, none of
+    the host's (IPython's `!command` runs through one)."""
+    c = libc()
+    os.mkdir("/dev/pts", 0o755)
+    flags = ctypes.c_ulong(MS_NOSUID | MS_NOEXEC)
+    if c is None or c.mount(b"devpts", b"/dev/pts", b"devpts", flags, b"newinstance,ptmxmode=0666,mode=0620") != 0:
+        return False
+    os.symlink("pts/ptmx", "/dev/ptmx")
+    return True
 
 
 def mount_proc() -> bool:

@@ -7,6 +7,7 @@ run in a fresh worker.
 """
 from __future__ import annotations
 
+import glob
 import multiprocessing as mp
 import os
 import shutil
@@ -36,7 +37,9 @@ class TaskOutcome:
     message: wire.Message | None = None
     problem: str = ""  # "timeout", "crash", "protocol", "skipped", "load"
     detail: str = ""
-    seconds: float = 0.0  # judge's clock: from the previous answer (or "loaded") to this one
+    # from the previous answer (or "loaded") to this one: the worker tree's CPU time where
+    # its cgroup counts it (immune to neighbours), else the judge's wall clock
+    seconds: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -86,6 +89,11 @@ class _Worker:
         if ready:
             return None, "crash", self._death()
         return None, "timeout", ""
+
+    def clock(self) -> float:
+        """The worker tree's CPU seconds (its cgroup's count), or the wall clock without one."""
+        used = cgroups.cpu_seconds(self.group)
+        return time.monotonic() if used is None else used
 
     def _death(self) -> str:
         self.process.join(1)
@@ -200,11 +208,13 @@ def _start(units: tuple[Unit, ...], tasks: list[Task], box: str, log: str, devic
 
     ctx = context()
     group = None
-    wanted = tuple(x for x in ("cgroup-pids", "cgroup-memory") if request.on(x))
+    wanted = tuple(x for x in ("cgroup-pids", "cgroup-memory", "cgroup-cpu") if request.on(x))
     if wanted:
         group = cgroups.create(limits.processes, memory_cap(limits), wanted)
     if group is not None:
         request = replace(request, cgroup_dirs=group.dirs, cgroup_layers=group.layers)
+    if device.startswith("cuda"):  # the private /dev and Landlock then let the GPU's nodes through
+        request = replace(request, devices=tuple(sorted(glob.glob("/dev/nvidia*"))))
     recv, send = ctx.Pipe(duplex=False)
     job = WorkerJob(units, tuple(tasks), box, log, device, seed, limits, True, stop_on_unit_error, request)
     proc = ctx.Process(target=entry.student, args=(job, send), daemon=True)
@@ -342,7 +352,7 @@ def confined_layers(mode: str = "best-effort", timeout: float = 120.0) -> tuple[
 
 def _drain(worker: _Worker, pending: list[Task], outcomes: dict[int, TaskOutcome], deadlines: _Deadlines) -> str:
     """Collect answers in order until done or a task fails; return the failure kind."""
-    since = time.monotonic()
+    since = worker.clock()
     while pending:
         task = pending[0]
         msg, problem, detail = worker.receive(deadlines.of(task.function))
@@ -351,7 +361,7 @@ def _drain(worker: _Worker, pending: list[Task], outcomes: dict[int, TaskOutcome
         if problem:
             _fail_current(pending, outcomes, problem, detail)
             return problem
-        now = time.monotonic()
+        now = worker.clock()
         outcomes[task.id] = TaskOutcome(message=msg, seconds=now - since)
         since = now
         pending.pop(0)

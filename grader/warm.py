@@ -5,8 +5,12 @@ torch import before it imports anything else.
 """
 from __future__ import annotations
 
+import atexit
 import multiprocessing as mp
+import os
+import signal
 import sys
+import tempfile
 import threading
 import types
 from contextlib import contextmanager
@@ -15,6 +19,10 @@ from typing import Any, Iterator
 PRELOAD = ["grader.worker", "grader.refworker", "grader.forkserver_init"]
 NOTEBOOK_PRELOAD = ["IPython.core.interactiveshell"]
 _CONTEXT: Any = None
+# The forkserver's socket lives in multiprocessing's temp dir: sun_path holds 107 bytes, so a
+# long TMPDIR would make every grade fail. Past this length a short base is used instead.
+MAX_TEMP_BASE = 48
+SHORT_BASES = ("/tmp", "/var/tmp", "/dev/shm")
 
 
 def context(notebooks: bool = True) -> Any:
@@ -53,11 +61,67 @@ def bare_main() -> Iterator[None]:
                 sys.modules["__main__"] = saved
 
 
+def short_temp_dir() -> None:
+    """Give multiprocessing a temp dir whose socket paths fit, whatever TMPDIR's length."""
+    from multiprocessing import process, util
+
+    config = process.current_process()._config  # type: ignore[attr-defined]
+    if config.get("tempdir") is not None or len(tempfile.gettempdir()) <= MAX_TEMP_BASE:
+        return
+    for base in SHORT_BASES:
+        if os.path.isdir(base) and os.access(base, os.W_OK | os.X_OK):
+            import shutil
+
+            tempdir = tempfile.mkdtemp(prefix="pymp-", dir=base)
+            util.Finalize(None, util._remove_temp_dir, args=(shutil.rmtree, tempdir),  # type: ignore[attr-defined]
+                          exitpriority=-100)
+            config["tempdir"] = tempdir
+            return
+
+
+_STOPPER_REGISTERED = False
+
+
 def warm_up(notebooks: bool = True) -> None:
     """Start the forkserver now, so its imports overlap with the judge's own work."""
+    global _STOPPER_REGISTERED
     ctx = context(notebooks)
     if ctx.get_start_method() == "forkserver":
         from multiprocessing import forkserver
 
+        short_temp_dir()
         with bare_main():
             forkserver.ensure_running()
+        if not _STOPPER_REGISTERED:
+            _STOPPER_REGISTERED = True
+            atexit.register(shut_down)  # runs before multiprocessing's own exit handler
+
+
+def shut_down() -> None:
+    """Kill the forkserver, whatever it still has, and the resource tracker; wait for them.
+
+    So that when `grade` returns, nothing it started is left. SIGKILL, not the forkserver's
+    own slow interpreter exit: its descendants are killed here first.
+    """
+    from multiprocessing import forkserver, resource_tracker
+
+    from . import reaper
+
+    server = forkserver._forkserver  # type: ignore[attr-defined]
+    pid = getattr(server, "_forkserver_pid", None)
+    if pid:
+        reaper.kill_descendants(pid)
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except OSError:
+            pass
+        try:
+            server._stop()
+        except (OSError, ChildProcessError):  # reaped already
+            server._forkserver_pid = server._forkserver_alive_fd = None
+    tracker = resource_tracker._resource_tracker  # type: ignore[attr-defined]
+    try:
+        if getattr(tracker, "_fd", None) is not None:
+            tracker._stop()
+    except (OSError, ChildProcessError):
+        pass

@@ -9,6 +9,7 @@ import io
 import os
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 import pytest
@@ -159,3 +160,87 @@ def test_loopback_can_be_brought_up_in_a_new_network_namespace():
     if answer == b"-":
         pytest.skip("no network namespace here")
     assert answer == b"1"
+
+
+def _in_child(body) -> bytes:
+    """Run `body()` (returns bytes) in a forked child; its answer."""
+    r, w = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - child
+        os.close(r)
+        try:
+            os.write(w, body())
+        finally:
+            os._exit(0)
+    os.close(w)
+    answer = os.read(r, 64)
+    os.waitpid(pid, 0)
+    os.close(r)
+    return answer
+
+
+@pytest.mark.skipif(not LINUX, reason="terminals and capabilities: Linux")
+def test_inherited_terminals_are_detached():
+    from grader import capabilities
+
+    def body() -> bytes:
+        master, slave = os.openpty()
+        os.dup2(slave, 7)
+        os.setsid()
+        import fcntl
+        import termios
+
+        fcntl.ioctl(7, termios.TIOCSCTTY, 0)  # the terminal becomes ours, as an instructor's shell is
+        before = os.isatty(7) and not capabilities._no_controlling_tty()
+
+        def worker() -> bytes:  # a forked worker: its own session first, then the layer
+            os.setsid()
+            ok = capabilities.detach_terminals()
+            return b"%d%d%d" % (before, ok, os.isatty(7) or os.isatty(slave))
+
+        return _in_child(worker)
+
+    assert _in_child(body) == b"110"
+
+
+@pytest.mark.skipif(not LINUX or os.geteuid() != 0, reason="needs capabilities to drop")
+def test_every_capability_is_dropped():
+    from grader import capabilities
+
+    def body() -> bytes:
+        before = capabilities.none_left()
+        dropped = capabilities.drop_all()
+        import socket
+
+        try:
+            socket.sethostname(socket.gethostname())
+            refused = False
+        except OSError:
+            refused = True
+        return b"%d%d%d" % (before, dropped, refused)
+
+    assert _in_child(body) == b"011"
+
+
+@pytest.mark.skipif(not LINUX, reason="cgroups are Linux only")
+def test_cpu_cgroup_caps_at_the_share_of_jobs_and_counts_cpu_time(monkeypatch: pytest.MonkeyPatch):
+    if "cgroup-cpu" not in cgroups.available():
+        pytest.skip("no writable CPU cgroup here")
+    monkeypatch.setattr(cgroups, "_PARALLEL", [2 * (os.cpu_count() or 1)])
+    group = cgroups.create(10, 2**30, ("cgroup-cpu",))
+    try:
+        assert group is not None and group.layers == ("cgroup-cpu",)
+        assert cgroups.cpu_quota_us() == cgroups.PERIOD_US // 2
+        assert cgroups.cpu_seconds(group) == 0.0
+        pid = os.fork()
+        if pid == 0:  # pragma: no cover - child: join, burn 0.3 s of CPU, leave
+            cgroups.join(group)
+            end = time.process_time() + 0.3
+            while time.process_time() < end:
+                pass
+            os._exit(0)
+        os.waitpid(pid, 0)
+        assert 0.25 < cgroups.cpu_seconds(group) < 5
+    finally:
+        cgroups.kill(group)
+        cgroups.remove(group)

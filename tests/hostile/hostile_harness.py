@@ -62,6 +62,15 @@ class Traps:
         self.listener.setblocking(False)
         self.port = self.listener.getsockname()[1]
         self.token = "hostile" + secrets.token_hex(4)  # fits a 15-character process name
+        self.shm = Path("/dev/shm") / f"{self.token}-precious"  # a file made outside the box
+        self.shm_ok = _try(lambda: self.shm.write_text("do not touch"))
+        self.hostname = socket.gethostname()
+        self.pty_master, self.pty = -1, "/nonexistent"
+        if hasattr(os, "openpty"):
+            self.pty_master, slave = os.openpty()
+            self.pty = os.ttyname(slave)
+            os.close(slave)
+            os.set_blocking(self.pty_master, False)
         self.signals = 0
         self._old = signal.signal(signal.SIGUSR1, self._count)
 
@@ -84,6 +93,23 @@ class Traps:
             conn.close()
             n += 1
 
+    def devices_reached(self) -> list[str]:
+        """What the case left in /dev/shm, on the host name or in the terminal."""
+        out = []
+        if self.shm_ok and (not self.shm.exists() or self.shm.read_text() != "do not touch"):
+            out.append("a file in /dev/shm made outside the box was changed")
+        if any(p.name.startswith(self.token) and p != self.shm for p in _shm_files()):
+            out.append("a file was left in /dev/shm")
+        if socket.gethostname() != self.hostname:
+            out.append("the host name was changed")
+        if self.pty_master >= 0:
+            try:
+                if os.read(self.pty_master, 4096):
+                    out.append("text reached the terminal")
+            except OSError:
+                pass
+        return out
+
     def survivors(self, wait: float = 3.0) -> list[int]:
         """Processes still carrying the case's name after `wait` seconds."""
         end = time.monotonic() + wait
@@ -101,6 +127,28 @@ class Traps:
                 pass
         signal.signal(signal.SIGUSR1, self._old)
         self.listener.close()
+        for p in _shm_files():
+            if p.name.startswith(self.token):
+                _try(p.unlink)
+        if socket.gethostname() != self.hostname:  # only a case that got out changes it
+            _try(lambda: socket.sethostname(self.hostname))
+        if self.pty_master >= 0:
+            os.close(self.pty_master)
+
+
+def _try(action) -> bool:
+    try:
+        action()
+        return True
+    except OSError:
+        return False
+
+
+def _shm_files() -> list[Path]:
+    try:
+        return list(Path("/dev/shm").iterdir())
+    except OSError:
+        return []
 
 
 def named(token: str) -> list[int]:
@@ -128,7 +176,8 @@ def render(case: Case, traps: Traps, folder: Path) -> Path:
     refs = isolation.reference_dirs()
     values = {"__CANARY__": str(traps.canary), "__PORT__": str(traps.port), "__JUDGE_PID__": str(os.getpid()),
               "__TOKEN__": traps.token, "__FORKSERVER__": str(listener),
-              "__REFERENCE__": refs[0] if refs else "/nonexistent"}
+              "__REFERENCE__": refs[0] if refs else "/nonexistent", "__SHM__": str(traps.shm),
+              "__PTY__": traps.pty, "__HOSTNAME__": traps.hostname}
     for key, value in values.items():
         source = source.replace(key, value)
     number = re.search(r"#\s*exercise:\s*(\d+)", source).group(1)  # type: ignore[union-attr]

@@ -56,6 +56,7 @@ def contained(case: Case, traps: Traps, result, seconds: float) -> list[str]:
         problems.append("the TCP listener was reached")
     if traps.signals:
         problems.append("the judge received a signal")
+    problems += traps.devices_reached()
     if traps.survivors():
         problems.append("a process survived grading")
     return problems
