@@ -110,5 +110,5 @@ def write_csv(rows: list[Row], path: Path) -> None:
         writer.writerow(["student", "exercise", "score", "max_score", "status", *map(csv_cell, checks)])
         for row in rows:
             points = {t["name"]: t["score"] for t in row.result.get("tests", [])}
-            writer.writerow([csv_cell(shown(row.student)), f"exercise{row.exercise}", f"{row.score:g}", f"{row.max_score:g}",
+            writer.writerow([shown(csv_cell(row.student)), f"exercise{row.exercise}", f"{row.score:g}", f"{row.max_score:g}",
                              csv_cell(row.status), *[("" if c not in points else f"{points[c]:g}") for c in checks]])
