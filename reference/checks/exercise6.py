@@ -388,7 +388,11 @@ def step_cases(rng: np.random.Generator) -> list[Case]:
 
 
 def steps_match(case: Case, expected: Message, got: Message) -> Failure | None:
-    """The net ends at the reference's parameters (judged on each parameter's change)."""
+    """One sgd_update per batch and no torch.optim; the net ends at the reference's
+    parameters (judged on each parameter's change)."""
+    failure = _contract_update(case, got)
+    if failure is not None:
+        return failure
     for name in PARAMS:
         have, want, start = got.arrays.get("param." + name), expected.arrays["param." + name], case.arrays[name]
         if have is None or have.shape != want.shape:
@@ -401,6 +405,24 @@ def steps_match(case: Case, expected: Message, got: Message) -> Failure | None:
             from dataclasses import replace
 
             return replace(failure, diagnosis=steps_diagnosis(case, expected, got) or failure.diagnosis)
+    return None
+
+
+def _contract_update(case: Case, got: Message) -> Failure | None:
+    """The contract's update path: sgd_update once per batch, torch.optim never."""
+    batches = len(case.params["sizes"])
+    usage = _info(got).get("usage")
+    usage = usage if isinstance(usage, dict) else {}
+    writes = usage.get("optimizer_writes")
+    if isinstance(writes, int) and writes > 0:
+        names = [str(n)[:40] for n in usage.get("optimizer_names") or [] if isinstance(n, str)]
+        used = ", ".join(f"torch.optim.{n}" for n in names) or "torch.optim"
+        return Failure(f"train_epoch updated the parameters with {used} ({writes} in-place writes from its code)",
+                       hint="update with sgd_update(net.parameters(), lr) after loss.backward(), no torch.optim")
+    updates = _info(got).get("updates")
+    if isinstance(updates, int) and updates != batches:
+        return Failure(f"sgd_update was called {updates} times for {batches} batches",
+                       diagnosis="call sgd_update(net.parameters(), lr) once per batch, after loss.backward()")
     return None
 
 
@@ -490,9 +512,16 @@ def moves_batches(case: Case, expected: Message, got: Message) -> Failure | None
     first = records[0] if isinstance(records[0], dict) else {}
     home = str(device.get("home", "?"))[:20]
     where = "on a GPU" if home == "cpu" else "here"
-    return Failure(f"the {first.get('batch', 'batch')} of a batch reached `{first.get('op', '?')}` without being "
-                   f"moved to the net's device ({home}); they arrive on {first.get('device', 'the CPU')}, and "
-                   f"{where} that fails with 'Expected all tensors to be on the same device'", hint=DEVICE_HINT)
+    op = str(first.get("op", "?"))[:60]
+    if op == "numpy":
+        return Failure(f"a tensor on the net's device reached `.numpy()` without `.cpu()`; {where} that fails with "
+                       "\"can't convert cuda:0 device type tensor to numpy\"",
+                       hint="call .cpu() before .numpy(), or compare tensors on one device")
+    role = str(first.get("batch", "batch"))
+    what = f"the {role} of a batch" if role in ("images", "labels") else "a tensor on the CPU"
+    return Failure(f"{what} reached `{op}` without being moved to the net's device ({home}); "
+                   f"{'they arrive' if role in ('images', 'labels') else 'it is'} on {first.get('device', 'the CPU')}, "
+                   f"and {where} that fails with 'Expected all tensors to be on the same device'", hint=DEVICE_HINT)
 
 
 # --------------------------------------------------------------------------- train_epoch: the full run
