@@ -106,8 +106,9 @@ def build_arg(spec: dict[str, Any], arrays: Arrays, env: ProbeEnv) -> Any:
     data = arrays[spec["array"]]
     transposed = spec.get("layout") == "transposed" and data.ndim == 2  # same values, a non-contiguous view
     if spec.get("as", "torch") == "numpy":
-        return np.array(data.T, copy=True).T if transposed else np.array(data, copy=True)
-    tensor = torch.tensor(data.T, device=env.device).T if transposed else torch.tensor(data, device=env.device)
+        return np.ascontiguousarray(data.T).T if transposed else np.array(data, copy=True)
+    tensor = torch.tensor(np.ascontiguousarray(data.T), device=env.device).T if transposed \
+        else torch.tensor(data, device=env.device)
     if spec.get("requires_grad"):
         tensor.requires_grad_(True)
     return tensor
@@ -280,7 +281,8 @@ def _optim_dir() -> str:
 class UsageMode(torch.overrides.TorchFunctionMode):
     """Records, at torch's own dispatch (which no import-time capture of a method, a hook
     or `__wrapped__` sidesteps), the in-place writes to leaf tensors that require grad made
-    from torch.optim's code, and every linear-layer call (`nn.Linear`, its `forward`, F.linear).
+    from torch.optim's code, every linear-layer call (`nn.Linear`, its `forward`, F.linear)
+    and every backward pass (`backward()`, `torch.autograd.grad`).
     """
 
     def __init__(self) -> None:
@@ -288,6 +290,7 @@ class UsageMode(torch.overrides.TorchFunctionMode):
         self.optimizer_writes = 0
         self.optimizers: list[str] = []
         self.linear_calls = 0
+        self.backward_calls = 0
         self._optim = _optim_dir()
 
     def __torch_function__(self, func: Any, types: Any, args: tuple[Any, ...] = (),
@@ -296,6 +299,8 @@ class UsageMode(torch.overrides.TorchFunctionMode):
         if func is torch.nn.functional.linear or name == "linear" and getattr(func, "__module__", "") in (
                 "torch._C._nn", "torch.nn.functional"):
             self.linear_calls += 1
+        elif name in ("backward", "grad") and getattr(func, "__self__", None) is None:
+            self.backward_calls += 1
         elif (name.endswith("_") and not name.endswith("__")) or name.startswith("__i"):
             self._check_write(args)
         return func(*args, **(kwargs or {}))
@@ -325,4 +330,4 @@ class UsageMode(torch.overrides.TorchFunctionMode):
 
     def facts(self) -> dict[str, Any]:
         return {"optimizer_writes": self.optimizer_writes, "optimizer_names": list(self.optimizers),
-                "linear_calls": self.linear_calls}
+                "linear_calls": self.linear_calls, "backward_calls": self.backward_calls}

@@ -268,7 +268,7 @@ class _Recorder:
         return {"optimizers": optimizers[:10], "optimizer_steps": self.steps, "modules": self.modules,
                 "optimizer_writes": seen["optimizer_writes"],
                 "linear_calls": max(self.linear_calls, seen["linear_calls"]), "linreg_calls": self.linreg_calls,
-                "sgd_calls": self.sgd_calls}
+                "sgd_calls": self.sgd_calls, "backward_calls": seen["backward_calls"]}
 
 
 @contextmanager

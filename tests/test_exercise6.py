@@ -41,6 +41,14 @@ BUGS: dict[str, set[str]] = {
                                "transform: scales a uint8 tensor to [-1, 1]"},
     "sgd_rebind": {"sgd_update: moves each parameter by -lr * grad", "sgd_update: updates the caller's tensors in place"},
     "no_to_device": {"train_epoch: moves each batch to the net's device", "evaluate: moves each batch to the net's device"},
+    # issue 13: the device simulation, and the contract's update path
+    **{name: {"train_epoch: moves each batch to the net's device", "evaluate: moves each batch to the net's device"}
+       for name in ("dev_from_data", "dev_global_cpu", "dev_global_is_available", "dev_to_discarded",
+                    "dev_as_subclass")},
+    "dev_labels_unmoved": {"evaluate: moves each batch to the net's device"},
+    "dev_numpy_no_cpu": {"evaluate: moves each batch to the net's device"},
+    "dev_train_labels_unmoved": {"train_epoch: moves each batch to the net's device"},
+    "optim_sgd": {STEPS},
 }
 DIAGNOSES = {
     "no_zero_grad": "leftover gradients",
@@ -50,8 +58,14 @@ DIAGNOSES = {
     "hidden_256": "256 units",
     "transform_unnormalised": "[0, 1]",
     "sgd_rebind": "rebinds a local name",
+    "dev_labels_unmoved": "the labels of a batch reached `__eq__`",
+    "dev_numpy_no_cpu": "`.numpy()` without `.cpu()`",
+    "dev_train_labels_unmoved": "the labels of a batch reached `cross_entropy`",
+    "dev_as_subclass": "reached `net (Linear)` without being moved",
+    "optim_sgd": "torch.optim.SGD",
 }
-CORRECT = ("correct_grad_none", "correct_numpy_module", "correct_compact")
+CORRECT = ("correct_grad_none", "correct_numpy_module", "correct_compact", "correct_dev_pred_cpu", "correct_dev_item",
+           "correct_dev_numpy", "correct_dev_from_output", "correct_dev_global_from_net", "correct_dev_is_cuda")
 
 
 def test_every_check_is_exercised_by_some_bug() -> None:
@@ -83,6 +97,18 @@ def test_stub_scores_zero() -> None:
     assert result.score == 0 and failing_checks(result) == ALL
     assert all("not implemented" in c.failure.summary for c in result.checks)
     assert result.extras["loss_curve"]["student"] == []
+
+
+def test_predictions_moved_back_to_the_cpu_get_full_marks() -> None:
+    """issue 13: `(net(X.to(device)).argmax(1).cpu() == y).sum()` runs on a GPU."""
+    result = grade(SUBS / "correct_dev_pred_cpu.py", seed=12)
+    assert failing_checks(result) == set()
+
+
+@pytest.mark.slow  # constructing a torch.optim optimiser imports torch._dynamo (~5 s)
+def test_torch_optim_loses_the_steps_check() -> None:
+    result = grade(SUBS / "optim_sgd.py", seed=12)
+    assert failing_checks(result) == BUGS["optim_sgd"]
 
 
 def test_missing_to_device_loses_only_the_device_checks() -> None:

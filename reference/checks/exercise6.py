@@ -117,8 +117,13 @@ def _images(rng: np.random.Generator) -> list[tuple[np.ndarray, str]]:
 
 
 def transform_cases(kind: str, rng: np.random.Generator) -> list[Case]:
-    return [call_case({"image": image}, [arg("image", kind)], f"{note}, as a uint8 {kind} array"
-                      if kind == "numpy" else f"{note}, as a uint8 tensor") for image, note in _images(rng)]
+    cases = [call_case({"image": image}, [arg("image", kind)], f"{note}, as a uint8 {kind} array"
+                       if kind == "numpy" else f"{note}, as a uint8 tensor") for image, note in _images(rng)]
+    digit, _ = _images(rng)[0]
+    what = "array" if kind == "numpy" else "tensor"
+    cases.append(call_case({"image": digit}, [arg("image", kind) | {"layout": "transposed"}],
+                           f"an MNIST digit as a non-contiguous uint8 {what} (a transposed view: .view fails on it)"))
+    return cases
 
 
 def form_cases(rng: np.random.Generator) -> list[Case]:
@@ -368,6 +373,8 @@ STEP_SETUPS = (
      "leftover gradients"),
     ({"sizes": [20, 7], "lr": 0.2, "criterion": {}, "loader": "generator"}, False,
      "two batches (20, then 7) from a generator, nn.CrossEntropyLoss(), lr = 0.2, no gradients yet"),
+    ({"sizes": [6, 1], "lr": 0.1, "criterion": {}, "loader": "list"}, True,
+     "two batches (6, then a batch of 1), nn.CrossEntropyLoss(), lr = 0.1, leftover gradients"),
 )
 
 
@@ -388,8 +395,8 @@ def step_cases(rng: np.random.Generator) -> list[Case]:
 
 
 def steps_match(case: Case, expected: Message, got: Message) -> Failure | None:
-    """One sgd_update per batch and no torch.optim; the net ends at the reference's
-    parameters (judged on each parameter's change)."""
+    """No torch.optim; the net ends at the reference's parameters (judged on each
+    parameter's change)."""
     failure = _contract_update(case, got)
     if failure is not None:
         return failure
@@ -409,8 +416,9 @@ def steps_match(case: Case, expected: Message, got: Message) -> Failure | None:
 
 
 def _contract_update(case: Case, got: Message) -> Failure | None:
-    """The contract's update path: sgd_update once per batch, torch.optim never."""
-    batches = len(case.params["sizes"])
+    """No torch.optim: its writes to the parameters are seen at torch's dispatch, whatever
+    name the submission reached it by. (An update written inline is accepted: it takes the
+    contract's steps.)"""
     usage = _info(got).get("usage")
     usage = usage if isinstance(usage, dict) else {}
     writes = usage.get("optimizer_writes")
@@ -419,10 +427,6 @@ def _contract_update(case: Case, got: Message) -> Failure | None:
         used = ", ".join(f"torch.optim.{n}" for n in names) or "torch.optim"
         return Failure(f"train_epoch updated the parameters with {used} ({writes} in-place writes from its code)",
                        hint="update with sgd_update(net.parameters(), lr) after loss.backward(), no torch.optim")
-    updates = _info(got).get("updates")
-    if isinstance(updates, int) and updates != batches:
-        return Failure(f"sgd_update was called {updates} times for {batches} batches",
-                       diagnosis="call sgd_update(net.parameters(), lr) once per batch, after loss.backward()")
     return None
 
 
@@ -585,7 +589,7 @@ def within_budget(case: Case, expected: Message, got: Message) -> Failure | None
 
 # --------------------------------------------------------------------------- evaluate
 
-EVAL_SETUPS = (([8, 3], "list"), ([16, 16, 5], "generator"))
+EVAL_SETUPS = (([8, 3], "list"), ([16, 16, 5], "generator"), ([9, 1], "generator"))
 
 
 def eval_cases(rng: np.random.Generator) -> list[Case]:

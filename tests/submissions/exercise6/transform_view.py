@@ -1,5 +1,5 @@
 # exercise: 6
-# Buggy: train_epoch updates the parameters itself instead of calling sgd_update.
+# Buggy: transform flattens with .view, which raises on a non-contiguous image (reshape works).
 import numpy as np
 import torch
 from torch import nn
@@ -7,8 +7,8 @@ from torch import nn
 
 def transform(image):
     """One 28x28 uint8 image (numpy or tensor) to 784 float32 values in [-1, 1]."""
-    x = torch.as_tensor(np.asarray(image), dtype=torch.float32)
-    return ((x / 255 - 0.5) / 0.5).reshape(784)
+    x = torch.as_tensor(image).view(784).float()
+    return (x / 255 - 0.5) / 0.5
 
 
 def build_net():
@@ -34,9 +34,7 @@ def train_epoch(net, loader, lr, criterion):
         loss = criterion(outputs, labels)
         net.zero_grad()
         loss.backward()
-        with torch.no_grad():
-            for p in net.parameters():
-                p -= lr * p.grad
+        sgd_update(net.parameters(), lr)
         losses.append(loss.item())
     return losses
 
