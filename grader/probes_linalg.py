@@ -327,14 +327,16 @@ def probe_train(ns: dict[str, Any], fn_name: str, arrays: Arrays, params: dict[s
         with substituted(ns, {"linreg": recorder.linreg, **recorder.counted(ns, "sgd")}), watching(recorder), usage:
             out = fn(*args, **kwargs)
     except BaseException as exc:
-        _TRAIN_RUNS[fn_name] = exc
+        if params.get("remember", True):
+            _TRAIN_RUNS[fn_name] = exc
         raise
     answer = Answer()
     answer.describe("out", out)
     answer.info["training"] = recorder.facts(usage)
     for name, value in recorder.first.items():
         answer.arrays[f"first.{name}"] = value
-    _TRAIN_RUNS[fn_name] = answer
+    if params.get("remember", True):  # a run on other data (a hidden case) leaves the shared run alone
+        _TRAIN_RUNS[fn_name] = answer
     return answer
 
 

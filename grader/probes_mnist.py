@@ -7,8 +7,11 @@ its own checks:
   built here with the judge's weights (never the student's `build_net`);
 * while `train_epoch` runs, the submission's global `sgd_update` is replaced by the
   contract's (`contract_sgd_update`), which also records the gradients it applies;
-* batches are CPU tensors of the classes `ImagesTensor` / `LabelsTensor`, which record
-  whether they were moved to the network's device before being used (see `Watch`).
+* batches are plain CPU tensors; a torch-function mode (`DeviceMode`) tracks the simulated
+  device of every tensor of the run (on a CPU grader the net is shown on a GPU) and records
+  each operation that would mix devices on a real GPU, and a hook at the net's input checks
+  where the batch really is when it gets there (see `Watch`);
+* `probes.UsageMode` records torch.optim's writes to the parameters at torch's dispatch.
 
 Probes report raw facts only (values, kinds, what was observed); the judge decides.
 """

@@ -49,6 +49,13 @@ BUGS: dict[str, set[str]] = {
     "dev_numpy_no_cpu": {"evaluate: moves each batch to the net's device"},
     "dev_train_labels_unmoved": {"train_epoch: moves each batch to the net's device"},
     "optim_sgd": {STEPS},
+    # issue 13.4: inputs the contract allows (a non-contiguous image, a batch of 1)
+    "transform_view": {"transform: scales a numpy uint8 image to [-1, 1]",
+                       "transform: scales a uint8 tensor to [-1, 1]"},
+    "batch1_squeeze": {STEPS, "train_epoch: returns each batch's loss as a Python float",
+                       "train_epoch: moves each batch to the net's device",
+                       "evaluate: returns the exact fraction of correct examples",
+                       "evaluate: runs without tracking gradients", "evaluate: moves each batch to the net's device"},
 }
 DIAGNOSES = {
     "no_zero_grad": "leftover gradients",

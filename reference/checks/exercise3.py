@@ -338,7 +338,7 @@ def other_data_cases(rng: np.random.Generator) -> list[Case]:
     label = (f"{describe_array('features', features)}; {describe_array('labels', labels)} "
              "(other true weights); default lr, num_epochs and batch_size")
     return [Case(label, {"features": features, "labels": labels},
-                 {"args": [arg("features"), arg("labels")], "seed": int(rng.integers(2**31))},
+                 {"args": [arg("features"), arg("labels")], "seed": int(rng.integers(2**31)), "remember": False},
                  {"w": [float(v) for v in true_w], "b": true_b})]
 
 
