@@ -7,8 +7,11 @@ its own checks:
   built here with the judge's weights (never the student's `build_net`);
 * while `train_epoch` runs, the submission's global `sgd_update` is replaced by the
   contract's (`contract_sgd_update`), which also records the gradients it applies;
-* batches are CPU tensors of the classes `ImagesTensor` / `LabelsTensor`, which record
-  whether they were moved to the network's device before being used (see `Watch`).
+* batches are plain CPU tensors; a torch-function mode (`DeviceMode`) tracks the simulated
+  device of every tensor of the run (on a CPU grader the net is shown on a GPU) and records
+  each operation that would mix devices on a real GPU, and a hook at the net's input checks
+  where the batch really is when it gets there (see `Watch`);
+* `probes.UsageMode` records torch.optim's writes to the parameters at torch's dispatch.
 
 Probes report raw facts only (values, kinds, what was observed); the judge decides.
 """
@@ -17,13 +20,16 @@ from __future__ import annotations
 import math
 import time
 from contextlib import contextmanager
+from functools import partial
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, Iterator
 
 import numpy as np
 import torch
 from torch import nn
-from torch.utils._pytree import tree_map
+from torch.overrides import TorchFunctionMode
+from torch.utils._pytree import tree_flatten, tree_map
+from torch.utils.weak import WeakTensorKeyDictionary
 
 from . import probes
 from .probes import Answer, Arrays, ProbeEnv, check_signature, lookup
@@ -99,138 +105,232 @@ def contract_update_in(ns: dict[str, Any], log: UpdateLog) -> Iterator[None]:
             ns["sgd_update"] = saved
 
 
-# --------------------------------------------------------------------------- watching batches
+# --------------------------------------------------------------------------- watching devices
 
 
 @dataclass
 class Watch:
-    """Where batch tensors went: moved to the net's device, or used without being moved.
+    """The simulated device of every tensor while a probe runs (see `DeviceMode`).
 
-    `home` is the device of the net's parameters. A batch tensor (or one derived from it
-    by view, reshape, float ...) that meets any other tensor (a weight, the net's output)
-    before being moved there is recorded as used unmoved, and is moved on the spot, so
-    the rest of the run behaves the same on every device and only the device check fails.
+    The net's tensors live on `home`; the loader's batches, and every tensor made without a
+    device, on the CPU (the host). On a CPU-only grader the net is *shown* on `cuda:0`
+    (`.device`, `.is_cuda` and `get_device()` say so), moves to it are simulated, and each
+    tensor's side is kept in `tags`. An operation that would mix the two sides on a real GPU
+    (a non-scalar host tensor meeting a home tensor, `.numpy()` of a home tensor) is recorded
+    as a fault and still computed (on a real GPU the host operands are moved on the spot),
+    so the rest of the run behaves the same on every device and only the device check fails.
     """
 
     home: torch.device
+    fake: bool = False
+    shown: torch.device = field(default_factory=lambda: torch.device("cuda", 0))
+    tags: Any = field(default_factory=lambda: WeakTensorKeyDictionary())
     moved: dict[str, int] = field(default_factory=lambda: {"images": 0, "labels": 0})
     unmoved: list[dict[str, str]] = field(default_factory=list)
     unmoved_count: int = 0
 
     def is_home(self, device: torch.device) -> bool:
+        """Whether a device names the net's (simulated) device."""
+        if self.fake:
+            return device.type == "cuda"
         return device.type == self.home.type and (device.index is None or self.home.index is None
                                                   or device.index == self.home.index)
 
-    def record_unmoved(self, role: str, op: str, where: str) -> None:
+    def on_home(self, t: torch.Tensor) -> bool:
+        if self.fake:
+            return bool(self.tags.get(t, (False, None))[0])
+        return self.is_home(t.device)
+
+    def role(self, t: torch.Tensor) -> str | None:
+        tag = self.tags.get(t)
+        return None if tag is None else tag[1]
+
+    def mark(self, value: Any, home: bool, role: str | None) -> None:
+        """Tag every tensor in `value` as being on the home side (or the host's)."""
+        for t in tree_flatten(value)[0]:
+            if isinstance(t, torch.Tensor):
+                self.tags[t] = (home, role)
+
+    def track(self, items: list[tuple[torch.Tensor, torch.Tensor]]) -> list[tuple[torch.Tensor, torch.Tensor]]:
+        """Tag a loader's batches as host tensors with their roles."""
+        for images, labels in items:
+            self.mark(images, False, "images")
+            self.mark(labels, False, "labels")
+        return items
+
+    def record_unmoved(self, role: str | None, op: str, where: str = "cpu") -> None:
         self.unmoved_count += 1
         if len(self.unmoved) < MAX_RECORDS:
-            self.unmoved.append({"batch": role, "op": op[:60], "device": where})
+            self.unmoved.append({"batch": role or "tensor", "op": op[:60], "device": where})
 
     def facts(self) -> dict[str, Any]:
         return {"home": str(self.home), "moved": dict(self.moved), "unmoved": list(self.unmoved),
                 "unmoved_count": self.unmoved_count}
 
 
-_WATCH: list[Watch] = []  # the active watch (at most one), set by `watching`
+def _name(func: Any) -> str:
+    owner = getattr(func, "__self__", None)
+    name = getattr(func, "__name__", "op")
+    if name in ("__get__", "__set__") and owner is not None:
+        return f"{getattr(owner, '__name__', 'attribute')}"
+    return str(name)
+
+
+def _parse_device(value: Any) -> torch.device | None:
+    try:
+        return torch.device(value) if not isinstance(value, int) else torch.device("cuda", value)
+    except (TypeError, RuntimeError, ValueError):
+        return None
+
+
+# Calls that may take tensors on both sides on a real GPU: indexing with CPU indices, copies.
+_CROSS_DEVICE = ("__getitem__", "__setitem__", "copy_")
+
+
+class DeviceMode(TorchFunctionMode):
+    """Sees every torch call of the probe's run and keeps `Watch.tags` (see `Watch`)."""
+
+    def __init__(self, watch: Watch) -> None:
+        super().__init__()
+        self.watch = watch
+
+    def __torch_function__(self, func: Any, types: Any, args: tuple[Any, ...] = (),
+                           kwargs: dict[str, Any] | None = None) -> Any:
+        kwargs = kwargs or {}
+        w = self.watch
+        owner = getattr(func, "__self__", None)
+        if w.fake and owner is not None and getattr(func, "__name__", "") == "__get__" and args:
+            if owner is torch.Tensor.device:
+                return w.shown if w.on_home(args[0]) else torch.device("cpu")
+            if owner is torch.Tensor.is_cuda:
+                return w.on_home(args[0])
+            if owner is torch.Tensor.is_cpu:
+                return not w.on_home(args[0])
+        if w.fake and func is torch.Tensor.get_device:
+            return 0 if w.on_home(args[0]) else -1
+        if owner is torch.Tensor.grad and getattr(func, "__name__", "") == "__get__":
+            grad = func(*args, **kwargs)
+            if isinstance(grad, torch.Tensor) and w.fake:
+                w.mark(grad, w.on_home(args[0]), None)
+            return grad
+        if func in (torch.Tensor.to, torch.Tensor.cuda, torch.Tensor.cpu) and args \
+                and isinstance(args[0], torch.Tensor):
+            moved = self._move(func, args, kwargs)
+            if moved is not NotImplemented:
+                return moved
+        if func is torch.Tensor.numpy and args and w.on_home(args[0]):
+            w.record_unmoved(w.role(args[0]), "numpy", w.shown.type if w.fake else str(w.home))
+            if not w.fake:
+                return func(torch.Tensor.to(args[0], "cpu"), *args[1:], **kwargs)
+            return func(*args, **kwargs)
+        if kwargs.get("device") is not None:
+            device = _parse_device(kwargs["device"])
+            if device is not None:
+                home = w.is_home(device)
+                if w.fake:
+                    kwargs = dict(kwargs, device=torch.device("cpu"))
+                out = func(*args, **kwargs)
+                w.mark(out, home, None)
+                return out
+        return self._op(func, args, kwargs)
+
+    def _move(self, func: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+        """`.to(...)`, `.cuda()`, `.cpu()`: the simulated move (NotImplemented: not a move)."""
+        w, src = self.watch, args[0]
+        dtype, non_blocking, memory_format = None, False, None
+        copy = bool(kwargs.get("copy", False))
+        if func is torch.Tensor.cpu:
+            device = torch.device("cpu")
+        elif func is torch.Tensor.cuda:
+            device = torch.device("cuda")
+        elif len(args) > 1 and isinstance(args[1], torch.Tensor):
+            other = args[1]
+            device = w.shown if w.fake and w.on_home(other) else (torch.device("cpu") if w.fake else other.device)
+            dtype = other.dtype
+            non_blocking = bool(args[2]) if len(args) > 2 else bool(kwargs.get("non_blocking", False))
+        else:
+            try:
+                rest = {k: v for k, v in kwargs.items() if k != "copy"}
+                device, dtype, non_blocking, memory_format = torch._C._nn._parse_to(*args[1:], **rest)
+            except (TypeError, RuntimeError, ValueError):
+                return NotImplemented
+            if device is None:
+                return NotImplemented
+        home = w.is_home(torch.device(device))
+        if home:
+            role = w.role(src)
+            if role in w.moved:
+                w.moved[role] += 1
+        if not w.fake:
+            out = func(*args, **kwargs)
+        else:
+            changed = home != w.on_home(src)
+            out = torch.Tensor.to(src, torch.device("cpu"), dtype if dtype is not None else src.dtype,
+                                  non_blocking=bool(non_blocking), copy=copy or changed,
+                                  memory_format=memory_format or torch.preserve_format)
+        w.mark(out, home, w.role(src))
+        return out
+
+    def _op(self, func: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+        """Any other call: record a mix of sides, compute, tag the results."""
+        w = self.watch
+        tensors = [t for t in tree_flatten((args, kwargs))[0] if isinstance(t, torch.Tensor)]
+        if not tensors:
+            return func(*args, **kwargs)
+        home = [t for t in tensors if w.on_home(t)]
+        name = _name(func)
+        if home and name not in _CROSS_DEVICE:
+            host = [t for t in tensors if not w.on_home(t) and t.dim() > 0]
+            inplace = name.endswith("_") and not name.endswith("__") or name.startswith("__i")
+            if inplace and not w.on_home(tensors[0]) and all(tensors[0] is not t for t in host):
+                host = [tensors[0], *host]
+            for t in host[:4]:
+                w.record_unmoved(w.role(t), name, "cpu")
+            if host and not w.fake:
+                target = home[0].device
+                args, kwargs = tree_map(lambda t: t.to(target) if isinstance(t, torch.Tensor)
+                                        and t.device != target else t, (args, kwargs))
+        out = func(*args, **kwargs)
+        role = next((w.role(t) for t in tensors if w.role(t)), None)
+        on_home = w.on_home(tensors[0]) if name in _CROSS_DEVICE else bool(home)
+        if out is not None and not isinstance(out, (bool, int, float, str, torch.Size, torch.device, torch.dtype)):
+            w.mark(out, on_home, role)
+        return out
 
 
 @contextmanager
-def watching(home: torch.device) -> Iterator[Watch]:
-    watch = Watch(torch.device(home))
-    _WATCH.append(watch)
+def watching(home: torch.device, net: nn.Module | None = None) -> Iterator[Watch]:
+    """Watch devices while the body runs: `net`'s tensors on `home`, all else on the host."""
+    home = torch.device(home)
+    watch = Watch(home, fake=home.type == "cpu")
+    hooks = []
+    if net is not None:
+        for t in [*net.parameters(), *net.buffers()]:
+            watch.mark(t, True, None)
+        first = next(iter(net.children()), net)
+        hooks.append(first.register_forward_pre_hook(partial(_reaches_net, watch)))
     try:
-        yield watch
+        with DeviceMode(watch):
+            yield watch
     finally:
-        _WATCH.remove(watch)
+        for handle in hooks:
+            handle.remove()
 
 
-def _tensors(args: tuple[Any, ...], kwargs: dict[str, Any]) -> list[torch.Tensor]:
-    """The tensors among a call's arguments, looking one level into lists and tuples."""
-    found = []
-    for a in (*args, *kwargs.values()):
-        for t in (a if type(a) in (list, tuple) else (a,)):
-            if isinstance(t, torch.Tensor):
-                found.append(t)
-    return found
-
-
-def _plain(value: Any) -> Any:
-    return value.as_subclass(torch.Tensor) if isinstance(value, BatchTensor) else value
-
-
-def _call_plain(func: Callable[..., Any], args: Any, kwargs: dict[str, Any]) -> Any:
-    with torch._C.DisableTorchFunctionSubclass():
-        return func(*args, **kwargs)
-
-
-def _move_target(func: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> torch.device | None:
-    """The device a call moves its tensor to, or None when it is not a move."""
-    try:
-        if func is torch.Tensor.to:
-            device = torch._C._nn._parse_to(*args[1:], **kwargs)[0]
-            return None if device is None else torch.device(device)
-        if func is torch.Tensor.cuda:
-            device = args[1] if len(args) > 1 else kwargs.get("device")
-            device = torch.device("cuda" if device is None else device)
-            return device if device.type == "cuda" else torch.device("cuda", device.index)
-        if func is torch.Tensor.cpu:
-            return torch.device("cpu")
-        if kwargs.get("device") is not None:
-            return torch.device(kwargs["device"])
-    except (TypeError, RuntimeError, ValueError):
-        return None
-    return None
-
-
-class BatchTensor(torch.Tensor):
-    """A batch tensor that reports to the active `Watch` where it goes (see there)."""
-
-    role = "batch"
-
-    @classmethod
-    def __torch_function__(cls, func: Any, types: Any, args: tuple[Any, ...] = (),
-                           kwargs: dict[str, Any] | None = None) -> Any:
-        kwargs = kwargs or {}
-        if not _WATCH:
-            return super().__torch_function__(func, types, args, kwargs)
-        watch = _WATCH[-1]
-        name = getattr(func, "__name__", "op")
-        target = _move_target(func, args, kwargs)
-        if target is not None:
-            result = _call_plain(func, args, kwargs)
-            if watch.is_home(target):
-                for t in _tensors(args, kwargs):
-                    if isinstance(t, BatchTensor):
-                        watch.moved[t.role] = watch.moved.get(t.role, 0) + 1
-                return tree_map(_plain, result)
-            return tree_map(lambda r: r.as_subclass(cls) if isinstance(r, torch.Tensor) else r, result)
-        tensors = _tensors(args, kwargs)
-        others = [t for t in tensors if not isinstance(t, BatchTensor)]
-        if not others:
-            return super().__torch_function__(func, types, args, kwargs)
-        device = next((t.device for t in others if t.device.type != "cpu"), others[0].device)
-        for t in tensors:
-            if isinstance(t, BatchTensor):
-                watch.record_unmoved(t.role, name, str(_plain(t).device))
-        moved = tree_map(lambda t: _plain(t).to(device) if isinstance(t, BatchTensor) else t, (args, kwargs))
-        return tree_map(_plain, _call_plain(func, *moved))
-
-
-class ImagesTensor(BatchTensor):
-    role = "images"
-
-
-class LabelsTensor(BatchTensor):
-    role = "labels"
+def _reaches_net(watch: Watch, module: nn.Module, inputs: tuple[Any, ...]) -> None:
+    """The trusted hook at the net's input: where the batch really is when it gets there."""
+    x = inputs[0] if inputs else None
+    if isinstance(x, torch.Tensor) and not watch.on_home(x):
+        watch.record_unmoved(watch.role(x), f"net ({type(module).__name__})", "cpu")
 
 
 def batches(images: np.ndarray, labels: np.ndarray, sizes: list[int]) -> list[tuple[torch.Tensor, torch.Tensor]]:
-    """Consecutive CPU batches of the given sizes, as watched tensors."""
+    """Consecutive CPU batches of the given sizes (plain tensors: `Watch.track` tags them)."""
     out, start = [], 0
     for size in sizes:
         x = torch.from_numpy(np.ascontiguousarray(images[start:start + size], dtype=np.float32))
         y = torch.from_numpy(np.ascontiguousarray(labels[start:start + size], dtype=np.int64))
-        out.append((x.as_subclass(ImagesTensor), y.as_subclass(LabelsTensor)))
+        out.append((x, y))
         start += size
     return out
 
@@ -383,12 +483,15 @@ def probe_steps(ns: dict[str, Any], fn_name: str, arrays: Arrays, params: dict[s
     net = contract_net(arrays, device)
     _plant(net, arrays, device)
     criterion = make_criterion(params.get("criterion", {}))
-    loader = as_loader(batches(arrays["images"], arrays["labels"], params["sizes"]), params.get("loader", "list"))
+    items = batches(arrays["images"], arrays["labels"], params["sizes"])
+    loader = as_loader(items, params.get("loader", "list"))
     lr = float(params["lr"])
     check_signature(fn, fn_name, [net, loader, lr, criterion], {})
     log = UpdateLog(keep=len(params["sizes"]) + 1)
-    with watching(next(net.parameters()).device) as watch, grad_modes(net) as modes, \
-            contract_update_in(ns, log):
+    usage = probes.UsageMode()
+    with watching(next(net.parameters()).device, net) as watch, grad_modes(net) as modes, \
+            contract_update_in(ns, log), usage:
+        watch.track(items)
         out = fn(net, loader, lr, criterion)
     answer = Answer()
     describe_losses(answer, out)
@@ -397,7 +500,8 @@ def probe_steps(ns: dict[str, Any], fn_name: str, arrays: Arrays, params: dict[s
         for name, g in zip(PARAMS, grads):
             if g is not None:
                 answer.arrays[f"update.{k}.{name}"] = g
-    answer.info.update(device=watch.facts(), grad_modes=modes[:MAX_RECORDS], updates=log.calls)
+    answer.info.update(device=watch.facts(), grad_modes=modes[:MAX_RECORDS], updates=log.calls,
+                       usage=usage.facts())
     return answer
 
 
@@ -422,9 +526,9 @@ def probe_full_run(ns: dict[str, Any], fn_name: str, arrays: Arrays, params: dic
     check_signature(fn, fn_name, [net, [], lr, criterion], {})
     losses: list[Any] = []
     start = time.process_time()  # CPU time: a busy neighbour does not count
-    with watching(next(net.parameters()).device) as watch, contract_update_in(ns, UpdateLog()):
+    with watching(next(net.parameters()).device, net) as watch, contract_update_in(ns, UpdateLog()):
         for order in arrays["order"]:
-            epoch = batches(images[order], labels[order], sizes)
+            epoch = watch.track(batches(images[order], labels[order], sizes))
             out = fn(net, as_loader(epoch, "generator"), lr, criterion)
             losses.extend(out if type(out) in (list, tuple) else [out])
     seconds = time.process_time() - start
@@ -446,9 +550,11 @@ def probe_evaluate(ns: dict[str, Any], fn_name: str, arrays: Arrays, params: dic
     fn = lookup(ns, fn_name)
     device = _device(env)
     net = contract_net(arrays, device)
-    loader = as_loader(batches(arrays["images"], arrays["labels"], params["sizes"]), params.get("loader", "list"))
+    items = batches(arrays["images"], arrays["labels"], params["sizes"])
+    loader = as_loader(items, params.get("loader", "list"))
     check_signature(fn, fn_name, [net, loader], {})
-    with watching(next(net.parameters()).device) as watch, grad_modes(net) as modes:
+    with watching(next(net.parameters()).device, net) as watch, grad_modes(net) as modes:
+        watch.track(items)
         out = fn(net, loader)
     answer = Answer()
     answer.describe("out", out)

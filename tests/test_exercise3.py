@@ -51,11 +51,22 @@ BUGS = {
         None),
     'bug_linreg_detached': (['linreg'], 'linreg: lets autograd flow to w and b',
         None),
+    # issue 13: ways around the rules, and inputs the contract allows
+    'bug_train_constants': (['train_linreg'], 'train_linreg: learns other true weights from the data it is given',
+        None),
+    'bug_train_optim_at_import': (['train_linreg'], 'train_linreg: trains from scratch (no torch.optim, no nn.Linear)',
+        None),
+    'bug_train_layer_forward': (['train_linreg'], 'train_linreg: trains from scratch (no torch.optim, no nn.Linear)',
+        None),
+    'bug_train_f_linear': (['train_linreg'], 'train_linreg: trains from scratch (no torch.optim, no nn.Linear)',
+        None),
+    'bug_linreg_frozen': (['linreg', 'linreg_grad'], 'linreg_grad: agrees with finite differences of the loss',
+        None),
 }
 
 
 # Constructing a torch.optim optimiser imports torch._dynamo in the worker (~5 s): slow.
-SLOW = {"bug_train_optim"}
+SLOW = {"bug_train_optim", "bug_train_optim_at_import"}
 
 globals().update(suite(N, set(['linreg', 'linreg_grad', 'normal_equation', 'train_linreg']), BUGS, frozenset(SLOW)))
 _graded = graded  # noqa: F821 - set just above
@@ -70,15 +81,53 @@ def test_rule_breakers_lose_only_the_from_scratch_point():
         assert used in failed.failure.summary
 
 
+@pytest.mark.slow
+def test_ways_around_the_rules_lose_the_from_scratch_point():
+    """torch.optim stepped through a method captured at import, a layer's forward called
+    directly, F.linear captured at import: all seen at torch's dispatch."""
+    for name, used in [("bug_train_optim_at_import", "torch.optim.SGD"), ("bug_train_layer_forward", "nn.Linear"),
+                       ("bug_train_f_linear", "nn.Linear")]:
+        result = _graded(name)
+        assert failing_checks(result) == {"train_linreg: trains from scratch (no torch.optim, no nn.Linear)"}, name
+        assert used in next(c for c in result.checks if not c.passed).failure.summary
+
+
+def test_published_constants_fail_the_hidden_case_and_the_record():
+    result = _graded("bug_train_constants")
+    assert failing_checks(result) == {"train_linreg: learns other true weights from the data it is given",
+                                      "train_linreg: trains from scratch (no torch.optim, no nn.Linear)"}
+    by_name = {c.test_name: c for c in result.checks}
+    assert by_name["train_linreg: learns other true weights from the data it is given"].hidden
+    assert "never called linreg, sgd or backward()" in by_name[
+        "train_linreg: trains from scratch (no torch.optim, no nn.Linear)"].failure.summary
+
+
+@pytest.mark.parametrize("seed", [0, 7, 2**33 + 1])
+def test_other_true_weights_come_from_the_seed_and_stay_away_from_the_published(seed):
+    check = next(c for c in load_exercise(N).checks if c.name.startswith("learns other"))
+    (case,) = check.cases(check.rng(seed))
+    w, b = np.array(case.context["w"]), case.context["b"]
+    assert np.abs(w - np.array([2, -3.4])).max() > 0.5 and abs(b - 4.2) > 0.5
+    assert np.all((np.abs(w) >= 1) & (np.abs(w) <= 4)) and 1 <= abs(b) <= 5
+
+
+def test_finite_differences_come_from_the_judge_not_the_student_forward():
+    """A linreg frozen under no_grad cannot make all-zero gradients agree with finite differences."""
+    result = _graded("bug_linreg_frozen")
+    failed = {c.test_name: c for c in result.checks}["linreg_grad: agrees with finite differences of the loss"]
+    assert not failed.passed and "got 0" in failed.failure.summary
+
+
 def test_mean_loss_and_dead_bias_keep_their_shapes_point():
     for name in ("bug_train_mean_loss", "bug_train_b_not_updated"):
-        assert failing_checks(_graded(name)) == {"train_linreg: recovers w = [2, -3.4] and b = 4.2 within 0.05"}
+        assert failing_checks(_graded(name)) == {"train_linreg: recovers w = [2, -3.4] and b = 4.2 within 0.05",
+                                                 "train_linreg: learns other true weights from the data it is given"}
 
 
 def test_finite_difference_failure_names_the_worst_entry():
     result = _graded("bug_grad_sign")
     failed = {c.test_name: c for c in result.checks}["linreg_grad: agrees with finite differences of the loss"]
-    assert "finite differences of the loss on your linreg" in failed.failure.summary
+    assert "disagrees with finite differences of the loss in" in failed.failure.summary
     assert "worst entry (" in failed.failure.summary
 
 

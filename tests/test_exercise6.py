@@ -41,6 +41,21 @@ BUGS: dict[str, set[str]] = {
                                "transform: scales a uint8 tensor to [-1, 1]"},
     "sgd_rebind": {"sgd_update: moves each parameter by -lr * grad", "sgd_update: updates the caller's tensors in place"},
     "no_to_device": {"train_epoch: moves each batch to the net's device", "evaluate: moves each batch to the net's device"},
+    # issue 13: the device simulation, and the contract's update path
+    **{name: {"train_epoch: moves each batch to the net's device", "evaluate: moves each batch to the net's device"}
+       for name in ("dev_from_data", "dev_global_cpu", "dev_global_is_available", "dev_to_discarded",
+                    "dev_as_subclass")},
+    "dev_labels_unmoved": {"evaluate: moves each batch to the net's device"},
+    "dev_numpy_no_cpu": {"evaluate: moves each batch to the net's device"},
+    "dev_train_labels_unmoved": {"train_epoch: moves each batch to the net's device"},
+    "optim_sgd": {STEPS},
+    # issue 13.4: inputs the contract allows (a non-contiguous image, a batch of 1)
+    "transform_view": {"transform: scales a numpy uint8 image to [-1, 1]",
+                       "transform: scales a uint8 tensor to [-1, 1]"},
+    "batch1_squeeze": {STEPS, "train_epoch: returns each batch's loss as a Python float",
+                       "train_epoch: moves each batch to the net's device",
+                       "evaluate: returns the exact fraction of correct examples",
+                       "evaluate: runs without tracking gradients", "evaluate: moves each batch to the net's device"},
 }
 DIAGNOSES = {
     "no_zero_grad": "leftover gradients",
@@ -50,8 +65,14 @@ DIAGNOSES = {
     "hidden_256": "256 units",
     "transform_unnormalised": "[0, 1]",
     "sgd_rebind": "rebinds a local name",
+    "dev_labels_unmoved": "the labels of a batch reached `__eq__`",
+    "dev_numpy_no_cpu": "`.numpy()` without `.cpu()`",
+    "dev_train_labels_unmoved": "the labels of a batch reached `cross_entropy`",
+    "dev_as_subclass": "reached `net (Linear)` without being moved",
+    "optim_sgd": "torch.optim.SGD",
 }
-CORRECT = ("correct_grad_none", "correct_numpy_module", "correct_compact")
+CORRECT = ("correct_grad_none", "correct_numpy_module", "correct_compact", "correct_dev_pred_cpu", "correct_dev_item",
+           "correct_dev_numpy", "correct_dev_from_output", "correct_dev_global_from_net", "correct_dev_is_cuda")
 
 
 def test_every_check_is_exercised_by_some_bug() -> None:
@@ -83,6 +104,18 @@ def test_stub_scores_zero() -> None:
     assert result.score == 0 and failing_checks(result) == ALL
     assert all("not implemented" in c.failure.summary for c in result.checks)
     assert result.extras["loss_curve"]["student"] == []
+
+
+def test_predictions_moved_back_to_the_cpu_get_full_marks() -> None:
+    """issue 13: `(net(X.to(device)).argmax(1).cpu() == y).sum()` runs on a GPU."""
+    result = grade(SUBS / "correct_dev_pred_cpu.py", seed=12)
+    assert failing_checks(result) == set()
+
+
+@pytest.mark.slow  # constructing a torch.optim optimiser imports torch._dynamo (~5 s)
+def test_torch_optim_loses_the_steps_check() -> None:
+    result = grade(SUBS / "optim_sgd.py", seed=12)
+    assert failing_checks(result) == BUGS["optim_sgd"]
 
 
 def test_missing_to_device_loses_only_the_device_checks() -> None:
@@ -137,7 +170,7 @@ def test_cuda_reference_and_missing_to_device() -> None:
     assert "cuda" in summary and "Expected all tensors to be on the same device" in summary
 
 
-# --------------------------------------------------------------------------- watched batches
+# --------------------------------------------------------------------------- watched devices
 
 
 def _batch(n: int = 4) -> tuple[torch.Tensor, torch.Tensor]:
@@ -146,54 +179,130 @@ def _batch(n: int = 4) -> tuple[torch.Tensor, torch.Tensor]:
     return x, y
 
 
+def _net() -> nn.Sequential:
+    torch.manual_seed(0)
+    return nn.Sequential(nn.Linear(784, 20), nn.ReLU(), nn.Linear(20, 10))
+
+
+def _watched(body, net: nn.Module | None = None, home: str = "cpu"):
+    """Run body(net, x, y) on one tracked batch; (watch, result)."""
+    net = net or _net()
+    x, y = _batch()
+    with pm.watching(torch.device(home), net) as watch:
+        watch.track([(x, y)])
+        out = body(net, x, y)
+    return watch, out
+
+
+def _dev(net: nn.Module) -> torch.device:
+    return next(net.parameters()).device
+
+
 MOVES = {
     "to(device)": lambda x, d: x.to(d),
     "to(device=..., non_blocking)": lambda x, d: x.to(device=d, non_blocking=True),
     "view then to": lambda x, d: x.view(-1, 784).to(d),
     "to(other tensor)": lambda x, d: x.to(torch.zeros(1, device=d)),
     "to(device, dtype)": lambda x, d: x.to(d, torch.float32),
-    "cpu()": lambda x, d: x.cpu(),
+    "cuda() when the net is on a GPU": lambda x, d: x.cuda() if d.type == "cuda" else x,
+    "to(str(device))": lambda x, d: x.to(str(d)),
 }
 
 
 @pytest.mark.parametrize("style", sorted(MOVES))
-def test_moved_batches_are_plain_tensors(style: str) -> None:
-    net = nn.Linear(784, 3)
-    x, _ = _batch()
-    with pm.watching(torch.device("cpu")) as watch:
-        moved = MOVES[style](x, torch.device("cpu"))
-        assert type(moved) is torch.Tensor
-        net(moved)
+def test_moves_to_the_nets_device_are_seen(style: str) -> None:
+    watch, _ = _watched(lambda net, x, y: net(MOVES[style](x, _dev(net))))
     assert watch.unmoved_count == 0 and watch.moved["images"] == 1
 
 
-@pytest.mark.parametrize("use", ["net", "criterion", "compare", "dtype only"])
-def test_unmoved_batches_are_recorded_and_still_computed(use: str) -> None:
-    net = nn.Linear(784, 10)
+def test_on_a_cpu_grader_the_net_is_shown_on_a_gpu() -> None:
+    def body(net, x, y):
+        p = next(net.parameters())
+        return p.device, p.is_cuda, p.get_device(), x.device, x.to(p.device).device, net(x.to(p.device)).device
+
+    _, out = _watched(body)
+    gpu = torch.device("cuda", 0)
+    assert out == (gpu, True, 0, torch.device("cpu"), gpu, gpu)
+
+
+# Every way of moving (or not moving) a batch in evaluate: True when it runs on a real GPU.
+# Checked on a CUDA machine by `test_device_patterns_agree_with_a_real_gpu`.
+def _count(scores, labels):
+    return (scores.argmax(1) == labels).sum().item()
+
+
+PATTERNS = {
+    "labels to the net's device": (True, lambda net, x, y: _count(net(x.to(_dev(net))), y.to(_dev(net)))),
+    "predictions back to the CPU": (True, lambda net, x, y: (net(x.to(_dev(net))).argmax(1).cpu() == y).sum().item()),
+    "predictions .to('cpu')": (True, lambda net, x, y: (net(x.to(_dev(net))).argmax(1).to("cpu") == y).sum().item()),
+    ".item() before comparing": (True, lambda net, x, y: sum(
+        int(net(x.to(_dev(net))).argmax(1)[i].item() == y[i].item()) for i in range(len(y)))),
+    ".numpy() after .cpu()": (True, lambda net, x, y: int(
+        (net(x.to(_dev(net))).argmax(1).cpu().numpy() == y.numpy()).sum())),
+    "labels to the output's device": (True, lambda net, x, y: (lambda s: _count(s, y.to(s.device)))(
+        net(x.to(_dev(net))))),
+    "a CPU scalar counter": (True, lambda net, x, y: (torch.tensor(0) + (
+        net(x.to(_dev(net))).argmax(1) == y.to(_dev(net))).sum()).item()),
+    "a counter made on the net's device": (True, lambda net, x, y: (torch.zeros((), device=_dev(net)) + (
+        net(x.to(_dev(net))).argmax(1) == y.to(_dev(net))).sum()).item()),
+    "index the output with CPU indices": (True, lambda net, x, y: net(x.to(_dev(net)))[torch.arange(len(y)), y]
+                                          .sum().item()),
+    "images not moved": (False, lambda net, x, y: _count(net(x), y)),
+    "labels not moved": (False, lambda net, x, y: _count(net(x.to(_dev(net))), y)),
+    "device taken from the data": (False, lambda net, x, y: _count(net(x.to(x.device)), y.to(x.device))),
+    "device fixed to the CPU": (False, lambda net, x, y: _count(net(x.to("cpu")), y.to("cpu"))),
+    ".cpu() of the images": (False, lambda net, x, y: _count(net(x.cpu()), y.cpu())),
+    ".to() result thrown away": (False, lambda net, x, y: (x.to(_dev(net)), _count(net(x), y.to(_dev(net))))[1]),
+    "as_subclass instead of a move": (False, lambda net, x, y: _count(net(x.as_subclass(torch.Tensor)),
+                                                                    y.to(_dev(net)))),
+    ".numpy() without .cpu()": (False, lambda net, x, y: int(
+        (net(x.to(_dev(net))).argmax(1).numpy() == y.numpy()).sum())),
+    "a CPU vector meets the output": (False, lambda net, x, y: (torch.zeros(10) + net(x.to(_dev(net)))).sum().item()),
+    "labels meet the loss unmoved": (False, lambda net, x, y: nn.functional.cross_entropy(
+        net(x.to(_dev(net))), y).item()),
+}
+
+
+@pytest.mark.parametrize("name", sorted(PATTERNS))
+def test_device_patterns_are_flagged_exactly_when_a_gpu_would_fail(name: str) -> None:
+    runs, body = PATTERNS[name]
+    watch, out = _watched(body)
+    assert (watch.unmoved_count == 0) is runs, watch.unmoved
+    plain = body(_net(), *_batch())  # the same code unwatched gives the same value
+    assert out == pytest.approx(plain)
+
+
+def test_a_fault_names_the_tensor_and_the_operation() -> None:
+    watch, _ = _watched(PATTERNS["labels not moved"][1])
+    assert watch.unmoved[0] == {"batch": "labels", "op": "__eq__", "device": "cpu"}
+    watch, _ = _watched(PATTERNS["images not moved"][1])
+    assert watch.unmoved[0]["batch"] == "images" and watch.unmoved[0]["op"].startswith("net")
+    watch, _ = _watched(PATTERNS[".numpy() without .cpu()"][1])
+    assert watch.unmoved[0]["op"] == "numpy"
+
+
+@pytest.mark.cuda
+@pytest.mark.parametrize("name", sorted(PATTERNS))
+def test_device_patterns_agree_with_a_real_gpu(name: str) -> None:
+    """Ground truth for PATTERNS: the net really on the GPU, the batch on the CPU, no watch;
+    and watched on the GPU, the run completes and is flagged exactly when it raised."""
+    if not torch.cuda.is_available():
+        pytest.skip("no CUDA device")
+    runs, body = PATTERNS[name]
     x, y = _batch()
-    want = {"net": net(x.as_subclass(torch.Tensor)), "criterion": nn.functional.cross_entropy(
-        net(x.as_subclass(torch.Tensor)), y.as_subclass(torch.Tensor))}
-    with pm.watching(torch.device("cpu")) as watch:
-        if use == "net":
-            got = net(x)
-        elif use == "criterion":
-            got = nn.functional.cross_entropy(net(x.to("cpu")), y)
-        elif use == "compare":
-            got = (net(x.to("cpu")).argmax(1) == y).sum()
-        else:
-            got = net(x.to(torch.float32))
-    assert type(got) is torch.Tensor
-    assert watch.unmoved_count >= 1
-    role = "labels" if use in ("criterion", "compare") else "images"
-    assert watch.unmoved[0]["batch"] == role
-    if use in want:
-        torch.testing.assert_close(got, want[use])
+    try:
+        body(_net().cuda(), x, y)
+        ran = True
+    except (RuntimeError, TypeError):
+        ran = False
+    assert ran is runs
+    watch, _ = _watched(body, _net().cuda(), home="cuda")
+    assert (watch.unmoved_count == 0) is runs, watch.unmoved
 
 
-def test_batches_behave_normally_outside_a_watch() -> None:
+def test_batches_are_plain_tensors_and_untracked_outside_a_watch() -> None:
     x, _ = _batch()
-    assert isinstance(x.view(2, -1), pm.BatchTensor)
-    assert torch.equal(x.sum(), x.as_subclass(torch.Tensor).sum())
+    assert type(x) is torch.Tensor and x.device.type == "cpu"
 
 
 def test_contract_sgd_update_is_swapped_in_and_restored() -> None:

@@ -1,8 +1,7 @@
 """Exercise 3 — linear regression. Checks, points, tolerances and inputs.
 
 `linreg_grad` is compared with the autograd gradient of the reference's forward and with
-central finite differences (float64) of the loss built on the student's own `linreg`
-(the contract's loss when that `linreg` is wrong). `train_linreg` runs once, watched
+central finite differences (float64) of the contract's loss, taken here in numpy. `train_linreg` runs once, watched
 (probe `train`), and three checks judge that run.
 """
 from __future__ import annotations
@@ -157,18 +156,13 @@ def _tolerance(from_expected: bool) -> tuple[float, float]:
 
 def _references(case: Case, expected: Message, got: Message, keys: tuple[str, str],
                 from_expected: bool) -> tuple[str, np.ndarray, np.ndarray] | Failure:
-    """Where the reference gradients come from: the reference's autograd, or finite differences
-    of the loss on the student's own linreg when it computes the contract's loss."""
+    """Where the reference gradients come from: the reference's autograd, or central
+    differences of the contract's loss, computed here in numpy (float64). Never from the
+    submission's own forward, which it could freeze or steer."""
     if from_expected:
         return "the reference's autograd", expected.arrays[keys[0]], expected.arrays[keys[1]]
-    own, ref = got.header.get("info", {}).get("forward") or {}, expected.header["info"]["forward"]
-    loss = own.get("loss")
-    if own.get("ok") is True and isinstance(loss, float) and abs(loss - ref["loss"]) <= 1e-9 * (1 + abs(ref["loss"])):
-        w, b = got.arrays.get(keys[0]), got.arrays.get(keys[1])
-        if w is not None and b is not None:
-            return "finite differences of the loss on your linreg", w, b
     found = gradcheck.partials(lambda w, b: _loss(case, w, b), {"w": case.arrays["w"], "b": case.arrays["b"]})
-    return "finite differences of the loss (your linreg could not serve)", found["w"], found["b"]
+    return "finite differences of the loss", found["w"], found["b"]
 
 
 def _loss(case: Case, w: np.ndarray, b: np.ndarray) -> float:
@@ -314,14 +308,53 @@ def from_scratch(case: Case, expected: Message, got: Message) -> Failure | None:
         return failure
     facts = got.header.get("info", {}).get("training") or {}
     optimizers, steps = facts.get("optimizers") or [], facts.get("optimizer_steps", 0)
-    if optimizers or steps:
+    writes = facts.get("optimizer_writes", 0)
+    if optimizers or steps or writes:
         used = ", ".join(f"torch.optim.{o}" for o in optimizers) or "a torch.optim optimiser"
-        return Failure(f"train_linreg used {used} ({steps} optimiser steps)",
+        return Failure(f"train_linreg used {used} ({max(steps, writes)} optimiser steps)",
                        hint="update w and b with the given sgd(params, lr, batch_size), not torch.optim")
     if facts.get("linear_calls", 0):
         return Failure(f"train_linreg called nn.Linear {facts['linear_calls']} times",
                        hint="the model is linreg(X, w, b) with your own tensors w and b, not nn.Linear")
+    if facts.get("linreg_calls", 1) == 0 and facts.get("sgd_calls", 1) == 0 and facts.get("backward_calls", 1) == 0:
+        return Failure("train_linreg never called linreg, sgd or backward(): nothing was trained by minibatch SGD",
+                       hint="for each minibatch: the loss of linreg(X, w, b), backward(), then sgd([w, b], lr, "
+                            "batch_size)")
     return None
+
+
+# -- train_linreg on other data: it must learn from what it is given -------------------------
+
+
+def other_data_cases(rng: np.random.Generator) -> list[Case]:
+    """1000 examples with true weights drawn from the seed, away from the published ones."""
+    while True:
+        true_w = rng.choice([-1, 1], 2) * rng.uniform(1.0, 4.0, 2)
+        true_b = float(rng.choice([-1, 1]) * rng.uniform(1.0, 5.0))
+        if np.abs(true_w - np.array(TRUE_W)).max() > 0.5 and abs(true_b - TRUE_B) > 0.5:
+            break
+    features = rng.normal(0.0, 1.0, (1000, 2)).astype(np.float32)
+    labels = (features.astype(np.float64) @ true_w + true_b + rng.normal(0.0, 0.01, 1000)).astype(np.float32)
+    label = (f"{describe_array('features', features)}; {describe_array('labels', labels)} "
+             "(other true weights); default lr, num_epochs and batch_size")
+    return [Case(label, {"features": features, "labels": labels},
+                 {"args": [arg("features"), arg("labels")], "seed": int(rng.integers(2**31)), "remember": False},
+                 {"w": [float(v) for v in true_w], "b": true_b})]
+
+
+def learns_other_data(case: Case, expected: Message, got: Message) -> Failure | None:
+    failure = _pair(got, ("w", "b"), "train_linreg")
+    learned = failure or _learned(got)
+    if isinstance(learned, Failure):
+        return learned
+    w, b = learned
+    true_w, true_b = np.array(case.context["w"]), np.array([case.context["b"]])
+    if np.isfinite(w).all() and np.isfinite(b).all() and np.all(np.abs(w - true_w) <= TOLERANCE) \
+            and np.all(np.abs(b - true_b) <= TOLERANCE):
+        return None
+    return Failure(f"on data made with other true weights, train_linreg returned w = "
+                   f"[{', '.join(f'{v:.4g}' for v in w)}] and b = {b[0]:.4g}, more than {TOLERANCE} from them",
+                   hint="learn w and b from the features and labels you are given")
 
 
 GRAD_HINT = ("with r = X @ w + b - y.reshape(-1, 1) (shape (n, 1)): dw = X.T @ r / n and "
@@ -353,5 +386,7 @@ EXERCISE = Exercise(
                                   "backward(), then the given sgd on [w, b] with lr and batch_size"),
         Check("train_linreg", "trains from scratch (no torch.optim, no nn.Linear)", 1, reuse_cases, from_scratch,
               probe="train"),
+        Check("train_linreg", "learns other true weights from the data it is given", 1, other_data_cases,
+              learns_other_data, probe="train", hidden=True),
     ),
 )
