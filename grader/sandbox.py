@@ -282,6 +282,7 @@ class _Deadlines:
 ANSWER_BUDGET = 256 * 1024**2  # bytes of answers one submission may send, all its workers together
 LOADED_CAP = 1024 * 1024  # the "loaded" message: capped cell errors and offsets
 MAX_LOAD_ERRORS = 50
+CONFIRM_GRACE = 30.0  # seconds a restarted worker has to confirm its layers, past the deadline if need be
 
 
 @dataclass
@@ -323,6 +324,9 @@ def run(units: tuple[Unit, ...], tasks: list[Task], *, timeout: float, device: s
     restarts = 0
     try:
         while pending:
+            if not state.first and deadlines.of(pending[0].function) <= time.monotonic():
+                _fail_current(pending, state.outcomes, "timeout", "")  # no time left to start a worker for it
+                continue
             # The one owner of a student worker's life: it is killed on every way out of here.
             with _start(units, str(box), str(log), device, seed, limits, stop_on_unit_error, request) as worker:
                 try:
@@ -353,7 +357,8 @@ def _session(worker: _Worker, units: tuple[Unit, ...], log: Path, pending: list[
     "reload" when a later worker did not load, else the kind of the failure that ended it.
     """
     load_deadline = end if state.first else deadlines.of(pending[0].function)
-    confirmed = _confirmation(worker, load_deadline, request)
+    # The confirmation comes before any student code: the grader's own start-up, not the student's time.
+    confirmed = _confirmation(worker, max(load_deadline, time.monotonic() + CONFIRM_GRACE), request)
     if state.first:
         state.layers = confirmed
     msg, problem, detail = worker.receive(load_deadline, LOADED_CAP)
