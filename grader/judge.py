@@ -120,8 +120,25 @@ def _result(submission: Submission, options: Options, exercise: Exercise, device
                 **({"cell_errors_more": run.load_errors_more} if submission.notebook and run.load_errors_more else {}),
                 "cell_outputs": list(zip((u.filename for u in submission.units), run.unit_outputs))
                 if submission.notebook else [],
-                **(exercise.extras(planned, expected, run.outcomes) if exercise.extras else {})},
+                **(_extras(exercise, planned, expected, run) if exercise.extras else {})},
     )
+
+
+def _extras(exercise: Exercise, planned: list[Planned], expected: dict[int, wire.Message],
+            run: sandbox.RunOutcome) -> dict[str, Any]:
+    """The exercise's report extras, from answers of the expected structure only."""
+    usable = {tid: o if o.message is None or _readable(o.message, expected.get(tid)) else
+              sandbox.TaskOutcome(problem="protocol", detail=UNREADABLE) for tid, o in run.outcomes.items()}
+    try:
+        return exercise.extras(planned, expected, usable)
+    except Exception:  # values the figures cannot use: the report goes without them
+        return {}
+
+
+def _readable(msg: wire.Message, expected: wire.Message | None) -> bool:
+    info = msg.header.get("info")
+    return (expected is not None and isinstance(info, dict)
+            and not wire.unlike(expected.header.get("info"), info))
 
 
 # --- the student bundle: expected answers from a precomputed store (grader/answers.py) ---

@@ -221,8 +221,8 @@ def write_frame(fd: int, data: bytes, deadline: float) -> None:
 
 def _kind(value: Any) -> str:
     if isinstance(value, (bool, int, float)):
-        return "number"
-    return {dict: "object", list: "list", str: "string"}.get(type(value), type(value).__name__)
+        return "a number"
+    return {dict: "an object", list: "a list", str: "a string"}.get(type(value), type(value).__name__)
 
 
 def unlike(want: Any, got: Any, path: str = "info", depth: int = 0) -> str:
@@ -237,7 +237,7 @@ def unlike(want: Any, got: Any, path: str = "info", depth: int = 0) -> str:
     if depth > 32:
         return f"{path} is nested too deeply"
     if _kind(want) != _kind(got):
-        return f"{path} is a {_kind(got)} where a {_kind(want)} was expected"
+        return f"{path} is {_kind(got)} where {_kind(want)} was expected"
     if isinstance(want, dict):
         for key in want.keys() & got.keys():
             problem = unlike(want[key], got[key], f"{path}.{str(key)[:40]}", depth + 1)
