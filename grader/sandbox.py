@@ -36,7 +36,7 @@ class TaskOutcome:
     message: wire.Message | None = None
     problem: str = ""  # "timeout", "crash", "protocol", "skipped", "load"
     detail: str = ""
-    seconds: float = 0.0  # judge's clock: from the previous answer (or "loaded") to this one
+    seconds: float = 0.0  # judge's clock: from handing the task to the worker to its answer
 
 
 @dataclass(frozen=True)

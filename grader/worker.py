@@ -159,8 +159,6 @@ def main(job: WorkerJob, conn: Connection, tasks: Connection | None = None) -> N
         conn.send_bytes(wire.encode({"type": "loaded", "errors": errors, "more_errors": more,
                                      "offsets": OFFSETS[:10_000]}))
         env = probes.ProbeEnv(device=job.device)
-        for task in job.tasks:  # none from the judge; kept for callers that pass tasks in the job
-            _answer(conn, run_task(ns, task, env, names))
         while (task := next_task(tasks)) is not None:
             _answer(conn, run_task(ns, task, env, names))
         sys.stdout.flush()
