@@ -3,7 +3,9 @@
 - `grade bundle student --out DIR`: a wheel for students. It holds `grader/`, the check
   declarations (`reference/checks/`) and a generated `reference_data/` package of
   precomputed answers for a few public seeds (`grader/answers.py`), but no reference
-  solution: `reference/exercise*.py` and `reference/numpy_solutions.py` stay behind.
+  solution: `reference/exercise*.py` and `reference/numpy_solutions.py` stay behind, and so
+  does the source of the hidden checks (`strip_hidden_checks`: each keeps its function and
+  points under a neutral name and is reported as pending).
 - `grade bundle gradescope --out autograder.zip`: Gradescope's autograder zip: `setup.sh`
   and `run_autograder` at its root, beside the instructor's wheel (the full package, which
   grades on fresh seeds and runs the hidden checks).
