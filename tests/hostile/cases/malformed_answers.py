@@ -31,8 +31,8 @@ def _send(header_json):
 def squared_loss(y_hat, y):
     t = _task_id()
     forged = [
-        b'{"type": "answer", "task": %d, "info": {"result": %s}}' % (t, b"7" * 4000),
         b'{"type": "error", "task": %d, "kind": "raised", "error": {"type": 7, "message": [1], "frames": 5}}' % t,
+        b'{"type": "answer", "task": %d, "info": {"result": %s}}' % (t, b"7" * 4000),
         b'{"type": "error", "task": %d, "kind": "raised", "error": {"type": "E", "frames": [{"line": %s}]}}' % (t, b"9" * 4000),
         b'{"type": "answer", "task": %d, "info": "not an object"}' % t,
         json.dumps({"type": "answer", "task": t, "info": {"result": [[[[{"kind": []}]]]], "calls": "x"}}).encode(),
