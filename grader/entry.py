@@ -9,10 +9,10 @@ from multiprocessing.connection import Connection
 from typing import Any
 
 
-def student(job: Any, conn: Connection) -> None:
+def student(job: Any, conn: Connection, tasks: Connection | None = None) -> None:
     from .worker import main
 
-    main(job, conn)
+    main(job, conn, tasks)
 
 
 def reference(module: str, tasks: Any, conn: Connection) -> None:

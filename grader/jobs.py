@@ -43,7 +43,7 @@ class WorkerJob:
     """Everything a worker needs: the source, the tasks, where to run and with what limits."""
 
     units: tuple[Unit, ...]
-    tasks: tuple[Task, ...]
+    tasks: tuple[Task, ...]  # always empty: each task's inputs follow on a pipe when that task starts
     box: str
     log: str
     device: str

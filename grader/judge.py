@@ -15,6 +15,7 @@ from .load import Submission
 from .result import CheckResult, Failure, Frame, GradeResult, StudentError
 from .spec import Case, Check, Exercise, load_exercise
 
+UNREADABLE = "the worker's answer could not be read"
 NOT_IMPLEMENTED_HINT = "replace `raise NotImplementedError` with your code"
 # Substrings of common error messages -> what a TA would say about them.
 KNOWN_ERRORS: tuple[tuple[str, str], ...] = (
@@ -85,7 +86,7 @@ def grade(submission: Submission, options: Options) -> GradeResult:
     try:
         run = sandbox.run(submission.units, tasks, timeout=timeout, device=device, seed=options.seed,
                           weights=exercise.weights, stop_on_unit_error=not submission.notebook,
-                          isolation_mode=options.isolation)
+                          isolation_mode=options.isolation, caps=answer_caps(cached[1]) if cached else None)
     except BaseException:
         if reference is not None:
             reference.kill()  # e.g. --isolation strict refused this machine
@@ -116,10 +117,28 @@ def _result(submission: Submission, options: Options, exercise: Exercise, device
         output=run.output,
         seconds=time.monotonic() - t0,
         extras={"cell_errors": _cell_errors(run) if submission.notebook else [],
+                **({"cell_errors_more": run.load_errors_more} if submission.notebook and run.load_errors_more else {}),
                 "cell_outputs": list(zip((u.filename for u in submission.units), run.unit_outputs))
                 if submission.notebook else [],
-                **(exercise.extras(planned, expected, run.outcomes) if exercise.extras else {})},
+                **(_extras(exercise, planned, expected, run) if exercise.extras else {})},
     )
+
+
+def _extras(exercise: Exercise, planned: list[Planned], expected: dict[int, wire.Message],
+            run: sandbox.RunOutcome) -> dict[str, Any]:
+    """The exercise's report extras, from answers of the expected structure only."""
+    usable = {tid: o if o.message is None or _readable(o.message, expected.get(tid)) else
+              sandbox.TaskOutcome(problem="protocol", detail=UNREADABLE) for tid, o in run.outcomes.items()}
+    try:
+        return exercise.extras(planned, expected, usable)
+    except Exception:  # values the figures cannot use: the report goes without them
+        return {}
+
+
+def _readable(msg: wire.Message, expected: wire.Message | None) -> bool:
+    info = msg.header.get("info")
+    return (expected is not None and isinstance(info, dict)
+            and not wire.unlike(expected.header.get("info"), info))
 
 
 # --- the student bundle: expected answers from a precomputed store (grader/answers.py) ---
@@ -138,7 +157,7 @@ def _grade_precomputed(submission: Submission, options: Options, exercise: Exerc
     device = resolve_device(options.device, options.device != "cpu" and _cuda_available())
     run = sandbox.run(submission.units, tasks, timeout=timeout, device=device, seed=options.seed,
                       weights=exercise.weights, stop_on_unit_error=not submission.notebook,
-                      isolation_mode=options.isolation)
+                      isolation_mode=options.isolation, caps=answer_caps(expected))
     checks = [pending(p.check) if p.check.hidden else decide(p, expected, run, timeout) for p in planned]
     return _result(submission, options, exercise, device, checks, run, timeout, t0, public, expected)
 
@@ -200,6 +219,16 @@ def submission_failure(run: sandbox.RunOutcome, timeout: float) -> Failure | Non
                    hint="code outside functions runs when the file is loaded; make sure it runs cleanly")
 
 
+ANSWER_SLACK = 4 * 1024 * 1024
+
+
+def answer_caps(expected: dict[int, wire.Message]) -> dict[int, int]:
+    """The most bytes the judge reads for each task: well above the reference's answer, far
+    below the wire's cap, so an answer much larger than the expected shapes is refused as it arrives."""
+    return {tid: 16 * (sum(a.nbytes for a in msg.arrays.values()) + len(repr(msg.header))) + ANSWER_SLACK
+            for tid, msg in expected.items()}
+
+
 def _cell_errors(run: sandbox.RunOutcome) -> list[dict[str, Any]]:
     return [{"cell": str(e.get("unit", ""))[:100], "error": parse_error(e.get("error"))} for e in run.load_errors]
 
@@ -209,11 +238,17 @@ def parse_error(raw: Any) -> StudentError:
     if not isinstance(raw, dict):
         return StudentError("Error", "no details")
     frames = []
-    for f in raw.get("frames") or []:
-        if isinstance(f, dict) and isinstance(f.get("line"), int):
-            frames.append(Frame(str(f.get("file", ""))[:200], f["line"], str(f.get("function", ""))[:100],
-                                str(f.get("code", ""))[:200]))
-    return StudentError(str(raw.get("type", "Error"))[:80], str(raw.get("message", ""))[:2000], tuple(frames[-8:]))
+    listed = raw.get("frames")
+    for f in listed[-8:] if isinstance(listed, list) else ():
+        line = f.get("line") if isinstance(f, dict) else None
+        if type(line) is int and 0 <= line < 10**9:
+            frames.append(Frame(_text(f.get("file"), 200), line, _text(f.get("function"), 100), _text(f.get("code"), 200)))
+    return StudentError(_text(raw.get("type"), 80) or "Error", _text(raw.get("message"), 2000), tuple(frames))
+
+
+def _text(value: Any, cap: int) -> str:
+    """A string field of the worker's JSON, or "" for anything else (numbers, lists, objects)."""
+    return value[:cap] if isinstance(value, str) else ""
 
 
 def decide(p: Planned, expected: dict[int, wire.Message], run: sandbox.RunOutcome, timeout: float) -> CheckResult:
@@ -245,9 +280,15 @@ def case_failure(check: Check, case: Case, expected: wire.Message, outcome: sand
     if header.get("type") == "error":
         return _error_failure(fn, header)
     if header.get("type") != "answer" or not isinstance(header.get("info"), dict):
-        return Failure("the answer could not be read")
+        return Failure(UNREADABLE)
+    problem = wire.unlike(expected.header.get("info"), header["info"])
+    if problem:
+        return Failure(f"{UNREADABLE} ({problem})")
     got = wire.Message({**header, "judge_seconds": outcome.seconds}, outcome.message.arrays)  # judge's clock
-    return check.verdict(case, expected, got)
+    try:
+        return check.verdict(case, expected, got)
+    except Exception as exc:  # an answer of the right shape whose values the verdict cannot use
+        return Failure(f"{UNREADABLE} ({exc.__class__.__name__})")
 
 
 def _problem_failure(fn: str, outcome: sandbox.TaskOutcome, timeout: float) -> Failure:
@@ -267,14 +308,14 @@ def _problem_failure(fn: str, outcome: sandbox.TaskOutcome, timeout: float) -> F
 def _error_failure(fn: str, header: dict[str, Any]) -> Failure:
     kind = header.get("kind")
     if kind == "missing":
-        return Failure(str(header.get("message", f"`{fn}` is missing"))[:300],
+        return Failure(_text(header.get("message"), 300) or f"`{fn}` is missing",
                        hint=f"define `{fn}` with exactly this name, at the top level of your file")
     if kind == "signature":
-        return Failure(str(header.get("message", ""))[:500], hint="keep the parameters the exercise asks for")
+        return Failure(_text(header.get("message"), 500), hint="keep the parameters the exercise asks for")
     if kind == "raised":
         error = parse_error(header.get("error"))
         if error.type == "NotImplementedError":
             return Failure(f"`{fn}` is not implemented yet", hint=NOT_IMPLEMENTED_HINT, error=error)
         diagnosis = next((d for pattern, d in KNOWN_ERRORS if pattern in error.message), "")
         return Failure(f"`{fn}` raised {error.type}: {error.message}", error=error, diagnosis=diagnosis)
-    return Failure(f"`{fn}` gave an answer that could not be used ({str(header.get('message', kind))[:200]})")
+    return Failure(f"`{fn}` gave an answer that could not be used ({_text(header.get('message'), 200) or _text(kind, 40)})")

@@ -10,13 +10,13 @@ from __future__ import annotations
 import glob
 import multiprocessing as mp
 import os
+import pickle
 import shutil
 import signal
 import tempfile
 import threading
 import time
 from dataclasses import dataclass, field, replace
-from multiprocessing.connection import wait
 from pathlib import Path
 from typing import Any
 
@@ -37,8 +37,8 @@ class TaskOutcome:
     message: wire.Message | None = None
     problem: str = ""  # "timeout", "crash", "protocol", "skipped", "load"
     detail: str = ""
-    # from the previous answer (or "loaded") to this one: the worker tree's CPU time where
-    # its cgroup counts it (immune to neighbours), else the judge's wall clock
+    # from handing the task to the worker to its answer: the worker tree's CPU time where its
+    # cgroup counts it (immune to neighbours), else the judge's wall clock
     seconds: float = 0.0
 
 
@@ -53,6 +53,7 @@ class RunOutcome:
     layers: tuple[str, ...] = ()
     seconds: float = 0.0
     unit_outputs: tuple[str, ...] = ()  # what each unit printed while loading, in order
+    load_errors_more: int = 0  # errors raised while loading beyond those listed in load_errors
 
 
 _LIVE: set[int] = set()  # pids of this judge's workers that are running now
@@ -67,28 +68,50 @@ class _Worker:
     # kill descendants through /proc, and orphans under the forkserver ("subreaper", judge side)
     reap: bool = field(default_factory=lambda: "subreaper" not in isolation.disabled_by_test())
     started: float = field(default_factory=time.monotonic)
+    tasks: Any = None  # the judge's end of the pipe that carries each task's inputs when it starts
+    received: int = 0  # bytes of answers read from this worker
+    closed: bool = False
 
 
-    def receive(self, deadline: float) -> tuple[wire.Message | None, str, str]:
-        """Wait for the next message until `deadline`: (message, problem, detail)."""
-        remaining = deadline - time.monotonic()
-        if remaining <= 0:
+    def receive(self, deadline: float, cap: int = wire.MAX_MESSAGE_BYTES) -> tuple[wire.Message | None, str, str]:
+        """The next whole message, read before `deadline`: (message, problem, detail).
+
+        The deadline covers the whole frame; more than `cap` bytes is refused as it arrives.
+        """
+        if self.closed:
+            return None, "crash", "the worker was already stopped"
+        try:
+            data = wire.read_frame(self.conn.fileno(), deadline, min(cap, wire.MAX_MESSAGE_BYTES),
+                                   self.process.sentinel)
+        except wire.Stalled:
             return None, "timeout", ""
-        ready = wait([self.conn, self.process.sentinel], timeout=remaining)
-        if self.conn in ready or (ready and self.conn.poll(0)):
-            try:
-                data = self.conn.recv_bytes(wire.MAX_MESSAGE_BYTES)
-            except EOFError:
-                return None, "crash", self._death()
-            except OSError as exc:
-                return None, "protocol", f"unreadable answer ({exc.__class__.__name__})"
-            try:
-                return wire.decode(data), "", ""
-            except wire.WireError as exc:
-                return None, "protocol", str(exc)
-        if ready:
+        except wire.Closed:
             return None, "crash", self._death()
-        return None, "timeout", ""
+        except wire.WireError as exc:
+            return None, "protocol", str(exc)
+        self.received += len(data)
+        try:
+            return wire.decode(data), "", ""
+        except wire.WireError as exc:
+            return None, "protocol", str(exc)
+
+    def send(self, task: Task, deadline: float) -> str:
+        """Hand one task to the worker, before `deadline`; "" or the problem ("timeout", "crash")."""
+        if self.tasks is None or self.closed:
+            return "crash"
+        try:
+            wire.write_frame(self.tasks.fileno(), pickle.dumps(task, protocol=pickle.HIGHEST_PROTOCOL), deadline)
+        except wire.Stalled:
+            return "timeout"
+        except wire.Closed:
+            return "crash"
+        return ""
+
+    def __enter__(self) -> "_Worker":
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.kill()
 
     def clock(self) -> float:
         """The worker tree's CPU seconds (its cgroup's count), or the wall clock without one."""
@@ -108,7 +131,10 @@ class _Worker:
         return f"the process exited with status {code}"
 
     def kill(self) -> None:
-        """SIGKILL the worker and every descendant it made, wherever they went."""
+        """SIGKILL the worker and every descendant it made, wherever they went (once; idempotent)."""
+        if self.closed:
+            return
+        self.closed = True
         pid = self.process.pid
         if self.group is not None:
             cgroups.kill(self.group)
@@ -125,6 +151,8 @@ class _Worker:
             pass
         self.process.join(5)
         self.conn.close()
+        if self.tasks is not None:
+            self.tasks.close()
         with _LIVE_LOCK:
             _LIVE.discard(pid)
         if self.group is not None:
@@ -202,8 +230,10 @@ def collect_reference(worker: _Worker, tasks: list[Task], timeout: float) -> dic
     return answers
 
 
-def _start(units: tuple[Unit, ...], tasks: list[Task], box: str, log: str, device: str, seed: int,
+def _start(units: tuple[Unit, ...], box: str, log: str, device: str, seed: int,
            limits: Limits, stop_on_unit_error: bool, request: isolation.Request) -> _Worker:
+    """Fork a student worker. It gets no task inputs here: each follows on its own pipe when
+    that task starts (`_Worker.send`), so nothing the submission runs at import can read them."""
     from . import entry
 
     ctx = context()
@@ -216,11 +246,13 @@ def _start(units: tuple[Unit, ...], tasks: list[Task], box: str, log: str, devic
     if device.startswith("cuda"):  # the private /dev and Landlock then let the GPU's nodes through
         request = replace(request, devices=tuple(sorted(glob.glob("/dev/nvidia*"))))
     recv, send = ctx.Pipe(duplex=False)
-    job = WorkerJob(units, tuple(tasks), box, log, device, seed, limits, True, stop_on_unit_error, request)
-    proc = ctx.Process(target=entry.student, args=(job, send), daemon=True)
+    task_recv, task_send = ctx.Pipe(duplex=False)
+    job = WorkerJob(units, (), box, log, device, seed, limits, True, stop_on_unit_error, request)
+    proc = ctx.Process(target=entry.student, args=(job, send, task_recv), daemon=True)
     _launch(proc)
     send.close()
-    return _Worker(proc, recv, group, reap=request.on("subreaper"))
+    task_recv.close()
+    return _Worker(proc, recv, group, reap=request.on("subreaper"), tasks=task_send)
 
 
 def memory_cap(limits: Limits) -> int:
@@ -257,11 +289,36 @@ class _Deadlines:
         return self.fixed[function]
 
 
+ANSWER_BUDGET = 256 * 1024**2  # bytes of answers one submission may send, all its workers together
+LOADED_CAP = 1024 * 1024  # the "loaded" message: capped cell errors and offsets
+MAX_LOAD_ERRORS = 50
+CONFIRM_GRACE = 30.0  # seconds a restarted worker has to confirm its layers, past the deadline if need be
+
+
+@dataclass
+class _Progress:
+    """What one run has learnt so far (filled in as its workers answer)."""
+
+    outcomes: dict[int, TaskOutcome] = field(default_factory=dict)
+    load_errors: tuple[dict[str, Any], ...] = ()
+    load_errors_more: int = 0
+    load_problem: str = ""
+    layers: tuple[str, ...] = ()
+    unit_outputs: tuple[str, ...] = ()
+    first: bool = True
+    received: int = 0  # bytes of answers from the workers that have ended
+
+    def budget_left(self, worker: _Worker) -> int:
+        return ANSWER_BUDGET - self.received - worker.received
+
+
 def run(units: tuple[Unit, ...], tasks: list[Task], *, timeout: float, device: str, seed: int,
         weights: dict[str, float] | None = None, limits: Limits | None = None,
-        stop_on_unit_error: bool = True, isolation_mode: str = "best-effort") -> RunOutcome:
+        stop_on_unit_error: bool = True, isolation_mode: str = "best-effort",
+        caps: dict[int, int] | None = None) -> RunOutcome:
     """Run every task against the submission; never raises for anything the student did.
 
+    `caps` bounds the answer to a task (bytes), where the judge knows its expected size.
     Raises UsageError when `isolation_mode` demands layers this machine cannot give.
     """
     t0 = time.monotonic()
@@ -269,52 +326,86 @@ def run(units: tuple[Unit, ...], tasks: list[Task], *, timeout: float, device: s
     request = make_request(isolation_mode)
     order = list(dict.fromkeys(t.function for t in tasks))
     deadlines = _Deadlines(t0 + timeout, order, weights or {})
-    outcomes: dict[int, TaskOutcome] = {}
+    state = _Progress()
     pending = list(tasks)
     work = Path(tempfile.mkdtemp(prefix="grader-"))
     box, log = work / "box", work / "output.log"
     box.mkdir()
-    load_errors: tuple[dict[str, Any], ...] = ()
-    load_problem, layers, restarts, first = "", (), 0, True
-    unit_outputs: tuple[str, ...] = ()
+    restarts = 0
     try:
         while pending:
-            worker = _start(units, pending, str(box), str(log), device, seed, limits, stop_on_unit_error, request)
-            load_deadline = t0 + timeout if first else deadlines.of(pending[0].function)
-            confirmed = _confirmation(worker, load_deadline, request)
-            if first:
-                layers = confirmed
-            msg, problem, detail = worker.receive(load_deadline)
-            if msg is None or msg.header.get("type") != "loaded":
-                worker.kill()
-                if first:
-                    load_problem = _load_problem(problem, detail, timeout)
-                    for t in pending:
-                        outcomes[t.id] = TaskOutcome(problem="load", detail=load_problem)
-                    break
-                _fail_current(pending, outcomes, problem or "protocol", detail)
+            if not state.first and deadlines.of(pending[0].function) <= time.monotonic():
+                _fail_current(pending, state.outcomes, "timeout", "")  # no time left to start a worker for it
                 continue
-            if first:
-                load_errors = tuple(msg.header.get("errors") or ())[:50]
-                unit_outputs = _unit_outputs(log, msg.header.get("offsets"), len(units))
-                first = False
-                if load_errors and stop_on_unit_error:
-                    worker.kill()
-                    for t in pending:
-                        outcomes[t.id] = TaskOutcome(problem="load", detail="the file failed to load")
-                    break
-            problem = _drain(worker, pending, outcomes, deadlines)
-            worker.kill()
-            if problem:
+            # The one owner of a student worker's life: it is killed on every way out of here.
+            with _start(units, str(box), str(log), device, seed, limits, stop_on_unit_error, request) as worker:
+                try:
+                    problem = _session(worker, units, log, pending, state, deadlines, t0 + timeout, timeout, request,
+                                       stop_on_unit_error, caps or {})
+                finally:
+                    state.received += worker.received
+            if problem == "stop":
+                break
+            if problem and problem != "reload":
                 restarts += 1
                 if restarts > MAX_RESTARTS:
                     for t in pending:
-                        outcomes[t.id] = TaskOutcome(problem="skipped", detail="too many crashed workers")
+                        state.outcomes[t.id] = TaskOutcome(problem="skipped", detail="too many crashed workers")
                     break
-        return RunOutcome(outcomes, load_errors, load_problem, _read_output(log), layers, time.monotonic() - t0,
-                          unit_outputs)
+        return RunOutcome(state.outcomes, state.load_errors, state.load_problem, _read_output(log), state.layers,
+                          time.monotonic() - t0, state.unit_outputs, state.load_errors_more)
     finally:
         _remove(work)
+
+
+def _session(worker: _Worker, units: tuple[Unit, ...], log: Path, pending: list[Task], state: _Progress,
+             deadlines: _Deadlines, end: float, timeout: float, request: isolation.Request,
+             stop_on_unit_error: bool, caps: dict[int, int]) -> str:
+    """One worker's share of the run: confirm, load, answer tasks in order.
+
+    Returns "" when every task is answered, "stop" when the submission did not load,
+    "reload" when a later worker did not load, else the kind of the failure that ended it.
+    """
+    load_deadline = end if state.first else deadlines.of(pending[0].function)
+    # The confirmation comes before any student code: the grader's own start-up, not the student's time.
+    confirmed = _confirmation(worker, max(load_deadline, time.monotonic() + CONFIRM_GRACE), request)
+    if state.first:
+        state.layers = confirmed
+    msg, problem, detail = worker.receive(load_deadline, LOADED_CAP)
+    loaded = _loaded(msg) if msg is not None else None
+    if loaded is None:
+        if msg is not None:
+            problem, detail = "protocol", "the worker's answer could not be read"
+        if state.first:
+            state.load_problem = _load_problem(problem, detail, timeout)
+            for t in pending:
+                state.outcomes[t.id] = TaskOutcome(problem="load", detail=state.load_problem)
+            pending.clear()
+            return "stop"
+        _fail_current(pending, state.outcomes, problem or "protocol", detail)
+        return "reload"
+    if state.first:
+        errors, more, offsets = loaded
+        state.load_errors, state.load_errors_more = errors[:MAX_LOAD_ERRORS], more + max(0, len(errors) - MAX_LOAD_ERRORS)
+        state.unit_outputs = _unit_outputs(log, offsets, len(units))
+        state.first = False
+        if errors and stop_on_unit_error:
+            for t in pending:
+                state.outcomes[t.id] = TaskOutcome(problem="load", detail="the file failed to load")
+            pending.clear()
+            return "stop"
+    return _drain(worker, pending, state, deadlines, caps)
+
+
+def _loaded(msg: wire.Message) -> tuple[tuple[dict[str, Any], ...], int, Any] | None:
+    """The "loaded" message's errors, count of errors left out and offsets; None if malformed."""
+    header = msg.header
+    errors, more = header.get("errors"), header.get("more_errors", 0)
+    if header.get("type") != "loaded" or not isinstance(errors, list) or type(more) is not int or more < 0:
+        return None
+    if not all(isinstance(e, dict) for e in errors):
+        return None
+    return tuple(errors), min(more, 10**9), header.get("offsets")
 
 
 def _confirmation(worker: _Worker, deadline: float, request: isolation.Request) -> tuple[str, ...]:
@@ -327,7 +418,8 @@ def _confirmation(worker: _Worker, deadline: float, request: isolation.Request) 
     if msg is None or msg.header.get("type") != "confined":
         worker.kill()
         raise GraderBug(f"the worker did not start ({problem} {detail})".strip())
-    layers = tuple(str(x) for x in msg.header.get("layers") or ())[:40]
+    raw = msg.header.get("layers")
+    layers = tuple(str(x)[:40] for x in raw[:40] if isinstance(x, str)) if isinstance(raw, list) else ()
     missing = [r for r in request.required if r not in layers]
     if missing:
         worker.kill()
@@ -341,7 +433,7 @@ def confined_layers(mode: str = "best-effort", timeout: float = 120.0) -> tuple[
     work = Path(tempfile.mkdtemp(prefix="grader-"))
     (work / "box").mkdir()
     request = make_request(mode)
-    worker = _start((), [], str(work / "box"), str(work / "output.log"), "cpu", 0, default_limits(timeout),
+    worker = _start((), str(work / "box"), str(work / "output.log"), "cpu", 0, default_limits(timeout),
                     True, request)
     try:
         return _confirmation(worker, time.monotonic() + timeout, request)
@@ -350,20 +442,33 @@ def confined_layers(mode: str = "best-effort", timeout: float = 120.0) -> tuple[
         _remove(work)
 
 
-def _drain(worker: _Worker, pending: list[Task], outcomes: dict[int, TaskOutcome], deadlines: _Deadlines) -> str:
-    """Collect answers in order until done or a task fails; return the failure kind."""
-    since = worker.clock()
+def _drain(worker: _Worker, pending: list[Task], state: _Progress, deadlines: _Deadlines,
+           caps: dict[int, int]) -> str:
+    """Hand out tasks one at a time and collect their answers in order, until done or a task
+    fails; return the failure kind."""
     while pending:
         task = pending[0]
-        msg, problem, detail = worker.receive(deadlines.of(task.function))
-        if msg is not None and msg.header.get("task") != task.id:
+        deadline = deadlines.of(task.function)
+        left = state.budget_left(worker)
+        if left <= 0:
+            for t in list(pending):
+                state.outcomes[t.id] = TaskOutcome(problem="protocol",
+                                                   detail="the answers together are over the grader's limit")
+            pending.clear()
+            return ""
+        sent = worker.clock()
+        problem = worker.send(task, deadline)
+        msg, detail = None, ""
+        if not problem:
+            msg, problem, detail = worker.receive(deadline, min(left, caps.get(task.id, wire.MAX_MESSAGE_BYTES)))
+        if problem == "crash" and not detail:
+            detail = worker._death()
+        if msg is not None and (type(msg.header.get("task")) is not int or msg.header.get("task") != task.id):
             problem, detail = "protocol", "an answer arrived out of order"
         if problem:
-            _fail_current(pending, outcomes, problem, detail)
+            _fail_current(pending, state.outcomes, problem, detail)
             return problem
-        now = worker.clock()
-        outcomes[task.id] = TaskOutcome(message=msg, seconds=now - since)
-        since = now
+        state.outcomes[task.id] = TaskOutcome(message=msg, seconds=worker.clock() - sent)
         pending.pop(0)
     return ""
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import linecache
 import os
+import pickle
 import random
 import sys
 import traceback
@@ -21,6 +22,7 @@ from . import confine, ipython_cells, probes, wire
 from .jobs import Task, Unit, WorkerJob
 
 MAX_TEXT = 2000
+MAX_UNIT_ERRORS = 20  # errors listed in the "loaded" message; the rest are counted
 probes.load_extensions()
 
 
@@ -51,8 +53,11 @@ def compile_unit(unit: Unit) -> types.CodeType:
     return compile(source, unit.filename, "exec", dont_inherit=True)
 
 
-def load(units: tuple[Unit, ...], stop_on_error: bool) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-    """Run the submission's units in a fresh module namespace; collect their errors."""
+def load(units: tuple[Unit, ...], stop_on_error: bool) -> tuple[dict[str, Any], list[dict[str, Any]], int]:
+    """Run the submission's units in a fresh module namespace; collect their errors.
+
+    Returns the namespace, the first MAX_UNIT_ERRORS errors and how many more there were.
+    """
     if any(u.kind == "ipython" for u in units):
         ns = ipython_cells.namespace()  # Jupyter semantics: __name__ == "__main__"
     else:
@@ -61,17 +66,20 @@ def load(units: tuple[Unit, ...], stop_on_error: bool) -> tuple[dict[str, Any], 
         sys.modules["submission"] = module
         ns = module.__dict__
     names = {u.filename for u in units}
-    errors = []
+    errors, more = [], 0
     for unit in units:
         try:
             exec(compile_unit(unit), ns)
         except BaseException as exc:  # noqa: BLE001 - SystemExit and KeyboardInterrupt too
-            errors.append({"unit": unit.filename, "error": student_error(exc, names)})
+            if len(errors) < MAX_UNIT_ERRORS:
+                errors.append({"unit": unit.filename, "error": student_error(exc, names)})
+            else:
+                more += 1
             if stop_on_error:
                 break
         finally:
             OFFSETS.append(_output_offset())
-    return ns, errors
+    return ns, errors, more
 
 
 OFFSETS: list[int] = []  # where each unit's printed output ends in the output log
@@ -109,8 +117,32 @@ def run_task(ns: dict[str, Any], task: Task, env: probes.ProbeEnv, names: set[st
     return data
 
 
-def main(job: WorkerJob, conn: Connection) -> None:
-    """Entry point in the forked worker. Never returns: ends with os._exit."""
+def next_task(tasks: Connection | None) -> Task | None:
+    """The next task from the judge (it sends each only when that task starts); None: no more."""
+    if tasks is None:
+        return None
+    try:
+        data = tasks.recv_bytes()
+    except (EOFError, OSError):
+        return None
+    return pickle.loads(data) if data else None  # judge -> worker: the judge's own objects
+
+
+def _answer(conn: Connection, data: bytes) -> None:
+    """Flush what the task printed (the judge may stop us once it has the answer), then answer."""
+    try:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    except Exception:  # a student's replacement stream
+        pass
+    conn.send_bytes(data)
+
+
+def main(job: WorkerJob, conn: Connection, tasks: Connection | None = None) -> None:
+    """Entry point in the forked worker. Never returns: ends with os._exit.
+
+    Task inputs arrive on `tasks`, one task at a time, after the submission has loaded.
+    """
     try:
         layers = confine.enter(job.box, job.log, job.limits, job.request) if job.isolate else []
         missing = confine.missing(layers, job.request) if job.request is not None else []
@@ -122,12 +154,13 @@ def main(job: WorkerJob, conn: Connection) -> None:
         random.seed(job.seed)
         np.random.seed(job.seed % 2**32)
         torch.manual_seed(job.seed)
-        ns, errors = load(job.units, job.stop_on_unit_error)
+        ns, errors, more = load(job.units, job.stop_on_unit_error)
         names = {u.filename for u in job.units}
-        conn.send_bytes(wire.encode({"type": "loaded", "errors": errors, "offsets": OFFSETS[:10_000]}))
+        conn.send_bytes(wire.encode({"type": "loaded", "errors": errors, "more_errors": more,
+                                     "offsets": OFFSETS[:10_000]}))
         env = probes.ProbeEnv(device=job.device)
-        for task in job.tasks:
-            conn.send_bytes(run_task(ns, task, env, names))
+        while (task := next_task(tasks)) is not None:
+            _answer(conn, run_task(ns, task, env, names))
         sys.stdout.flush()
         sys.stderr.flush()
     finally:

@@ -260,7 +260,7 @@ def test_student_wheel_gives_the_full_packages_verdicts(student_venv: tuple[Path
         fresh = grade(path, seed=PUBLIC[1])
         want = {k: [v[0], v[1]] for k, v in _public_verdicts(fresh).items() if k != HIDDEN[fresh.exercise]}
         assert out[str(path)]["verdicts"] == want, path.name
-        assert out[str(path)]["pending"] == [HIDDEN[fresh.exercise]]
+        assert out[str(path)]["pending"] == [HIDDEN[fresh.exercise].split(": ")[0] + ": hidden check 1"]
 
 
 @pytest.mark.slow
@@ -362,3 +362,60 @@ def test_autograder_scores_a_missing_exercise_zero_of_its_full_marks(tmp_path: P
     assert autograder.main([]) == 0
     data = json.loads((tmp_path / "results" / "results.json").read_text())
     assert data["score"] == data["max_score"] == 0 and "No exercise file" in data["output"]
+
+
+# ------------------------------------------------------------------ hidden checks stay behind
+
+def _hidden_source(n: int) -> list[str]:
+    """Names and source of each hidden check of exercise n: its name, case maker (name and body)."""
+    import inspect
+
+    found = []
+    for c in load_exercise(n).checks:
+        if c.hidden:
+            found += [c.name, c.cases.__name__, inspect.getsource(c.cases)]
+    return found
+
+
+@pytest.fixture(scope="module")
+def staged(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("staged")
+    bundle.stage_student(root, [1, 2], [SEED])
+    return root
+
+
+def test_student_package_holds_no_hidden_check(staged: Path) -> None:
+    text = "\n".join(p.read_text(encoding="utf-8", errors="replace") for p in staged.rglob("*")
+                     if p.is_file() and p.suffix in (".py", ".json", ".toml", ".md"))
+    secrets_ = [s for n in (1, 2) for s in _hidden_source(n)]
+    assert len(secrets_) == 6
+    assert [s[:60] for s in secrets_ if s in text] == []
+    assert "def unseen_cases" in (ROOT / "reference/checks/exercise1.py").read_text()  # the source keeps them
+
+
+def test_student_package_grades_and_reports_hidden_checks_pending(staged: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import runpy
+
+    exercises = {n: runpy.run_path(str(staged / f"reference/checks/exercise{n}.py"))["EXERCISE"] for n in (1, 2)}
+    store = answers.Store.open(staged / answers.PACKAGE)
+    for path in (SUBMISSIONS / "exercise1/bug_broadcast.py", ROOT / "reference/exercise2.py"):
+        fresh = grade(path, seed=SEED)
+        with monkeypatch.context() as m:
+            m.setattr(judge, "load_exercise", exercises.__getitem__)
+            stored = _grade_with(store, path)
+        hidden = HIDDEN[fresh.exercise]
+        assert _public_verdicts(stored) == {k: v for k, v in _public_verdicts(fresh).items() if k != hidden}
+        assert [c.test_name for c in stored.checks if c.pending] == [hidden.split(": ")[0] + ": hidden check 1"]
+        assert stored.max_score == fresh.max_score
+
+
+def test_stripping_keeps_what_other_modules_import() -> None:
+    source = ("from grader.spec import Check, Exercise\n\ndef helper(rng):\n    return []\n\n"
+              "def secret_cases(rng):\n    return helper(rng)\n\n"
+              "EXERCISE = Exercise(number=9, title='t', reference='r', checks=(\n"
+              "    Check('f', 'public', 1, helper, None),\n"
+              "    Check('f', 'secret name', 2, secret_cases, None, hint='secret hint', hidden=True)))\n")
+    out = bundle.strip_hidden_source(source)
+    assert "secret" not in out and "def helper" in out and "'f', 'hidden check 1', 2, _hidden_cases" in out
+    assert "def secret_cases" in bundle.strip_hidden_source(source, {"secret_cases"})
+    assert "def secret_cases" in bundle.strip_hidden_source(source, None)

@@ -47,3 +47,88 @@ def test_forbidden_dtypes_are_refused(dtype: str) -> None:
 def test_malformed_messages_are_refused(data: bytes) -> None:
     with pytest.raises(wire.WireError):
         wire.decode(data)
+
+
+# ------------------------------------------------------------------ frames on a pipe, with deadlines
+
+import os as _os
+import struct as _struct
+import time as _time
+from multiprocessing import Pipe as _Pipe
+
+
+def test_read_frame_reads_what_send_bytes_writes() -> None:
+    r, w = _Pipe(duplex=False)
+    w.send_bytes(b"hello" * 1000)
+    assert wire.read_frame(r.fileno(), _time.monotonic() + 5, 10_000) == b"hello" * 1000
+
+
+def test_write_frame_is_what_recv_bytes_reads() -> None:
+    r, w = _Pipe(duplex=False)
+    wire.write_frame(w.fileno(), b"abc", _time.monotonic() + 5)
+    assert r.recv_bytes() == b"abc"
+
+
+def test_a_length_then_silence_stalls_within_the_deadline() -> None:
+    r, w = _os.pipe()
+    _os.write(w, _struct.pack("!i", 100) + b"GRD1")
+    t0 = _time.monotonic()
+    with pytest.raises(wire.Stalled):
+        wire.read_frame(r, t0 + 0.3, 1000)
+    assert _time.monotonic() - t0 < 1.0
+
+
+def test_an_oversized_length_is_refused_before_the_body() -> None:
+    r, w = _os.pipe()
+    _os.write(w, _struct.pack("!i", 5000))
+    with pytest.raises(wire.WireError, match="over the limit"):
+        wire.read_frame(r, _time.monotonic() + 5, 4999)
+    _os.write(w, _struct.pack("!iQ", -1, 2**40))
+    with pytest.raises(wire.WireError, match="over the limit"):
+        wire.read_frame(r, _time.monotonic() + 5, 10**6)
+
+
+def test_a_closed_pipe_mid_frame_is_closed() -> None:
+    r, w = _os.pipe()
+    _os.write(w, _struct.pack("!i", 10) + b"abc")
+    _os.close(w)
+    with pytest.raises(wire.Closed):
+        wire.read_frame(r, _time.monotonic() + 5, 1000)
+
+
+def test_a_reader_that_never_reads_stalls_the_writer_within_the_deadline() -> None:
+    r, w = _os.pipe()
+    t0 = _time.monotonic()
+    with pytest.raises(wire.Stalled):
+        wire.write_frame(w, b"x" * (4 << 20), t0 + 0.3)
+    assert _time.monotonic() - t0 < 1.0
+
+
+def test_integers_beyond_64_bits_are_refused() -> None:
+    head = b'{"n": ' + b"1" * 30 + b"}"
+    with pytest.raises(wire.WireError, match="not JSON"):
+        wire.decode(wire.MAGIC + _struct.pack(">I", len(head)) + head)
+    head = b'{"n": ' + b"1" * 5000 + b"}"
+    with pytest.raises(wire.WireError, match="not JSON"):
+        wire.decode(wire.MAGIC + _struct.pack(">I", len(head)) + head)
+
+
+@pytest.mark.parametrize("want, got, problem", [
+    ({"a": 1.0}, {"a": 2}, ""),
+    ({"a": 1.0}, {"a": True}, ""),
+    ({"a": 1.0}, {"a": None}, ""),
+    ({"a": 1.0}, {"b": "x"}, ""),
+    ({"a": 1.0}, {"a": "x"}, "info.a is a string where a number was expected"),
+    ({"a": {"b": [1, 2]}}, {"a": {"b": [1, "x"]}}, "info.a.b[1] is a string where a number was expected"),
+    ({"a": {"b": 1}}, {"a": 5}, "info.a is a number where an object was expected"),
+    ({"a": []}, {"a": [{"x": 1}]}, ""),
+])
+def test_unlike_compares_the_structure_of_answers(want, got, problem) -> None:
+    assert wire.unlike(want, got) == problem
+
+
+def test_unlike_refuses_deep_nesting() -> None:
+    want, got = [1], [2]
+    for _ in range(40):
+        want, got = [want], [got]
+    assert "nested too deeply" in wire.unlike(want, got)
