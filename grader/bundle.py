@@ -215,14 +215,19 @@ def stage_student(staging: Path, numbers: Sequence[int], seeds: Sequence[int]) -
                                       'see grader/answers.py)."""\n', encoding="utf-8")
     precompute(data, numbers, seeds)
     fill = {"version": f"{__version__}+student", "dependencies": json.dumps(_dependencies()),
-            "packages": json.dumps(["grader", "reference", "reference.checks", answers.PACKAGE]),
+            "packages": json.dumps(["grader", "grader.data", "grader.templates", "reference", "reference.checks",
+                                 answers.PACKAGE, *(f"{answers.PACKAGE}.exercise{n}" for n in numbers)]),
             "nseeds": len(seeds), "seeds": ", ".join(map(str, seeds))}
     (staging / "pyproject.toml").write_text(_template("student-pyproject.toml", fill), encoding="utf-8")
     (staging / "README.md").write_text(_template("student-README.md", fill), encoding="utf-8")
 
 
 def _template(name: str, fill: dict[str, object]) -> str:
-    return (PACKAGING / name).read_text(encoding="utf-8").format(**fill)
+    """packaging/NAME with each `{key}` of `fill` replaced (other braces, as in shell, stay)."""
+    text = (PACKAGING / name).read_text(encoding="utf-8")
+    for key, value in fill.items():
+        text = text.replace("{" + key + "}", str(value))
+    return text
 
 
 def solution_files(names: Sequence[str]) -> list[str]:
