@@ -40,7 +40,7 @@ def parser() -> argparse.ArgumentParser:
                    "(default: every exerciseN.py / .ipynb at its top level)")
     p.add_argument("--dir", default=".", type=Path, help="the repository's root (default: the current folder)")
     p.add_argument("--wheel", metavar="PATH", help="the course's grader wheel, committed in the repository "
-                   "(default: the one honest_grader-*.whl in it, else --git, else where this grader came from)")
+                   "(default: the one honest_grader*.whl in it, else where this grader came from)")
     p.add_argument("--git", metavar="URL", help="the course's grader repository (https), installed with pip")
     p.add_argument("--install", metavar="SPEC", help="any pip requirement for the grader (instead of --wheel/--git)")
     p.add_argument("--python", default="3.11", help="Python version on the runner (default 3.11)")
@@ -64,7 +64,7 @@ NOT_FOUND = ("say where the runner gets the course's grader: --wheel PATH (a hon
 def install_spec(root: Path | None = None, wheel: str | None = None, git: str | None = None) -> str:
     """The pip requirement the runner installs: the course's own package, never a name from the index.
 
-    `wheel` (a file in the repository), else `git`, else the one `honest_grader-*.whl` in the
+    `wheel` (a file in the repository), else `git`, else the one `honest_grader*.whl` in the
     repository, else the https git repository this grader was installed from (PEP 610).
     """
     if wheel:
@@ -73,7 +73,7 @@ def install_spec(root: Path | None = None, wheel: str | None = None, git: str | 
         if not git.startswith("https://") or any(c in git for c in " \t\n\r\"'`$\\"):
             raise UsageError(f"--git wants an https:// URL, got {git!r}")
         return f"{DIST} @ git+{git}"
-    found = sorted(p.relative_to(root).as_posix() for p in root.rglob("honest_grader-*.whl")) if root else []
+    found = sorted(p.relative_to(root).as_posix() for p in root.rglob("honest_grader*.whl")) if root else []
     if len(found) == 1:
         return "./" + _check_file(root, found[0])
     if len(found) > 1:
