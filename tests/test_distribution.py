@@ -148,3 +148,105 @@ def test_setup_and_run_autograder_on_an_externally_managed_python(tmp_path: Path
     data = json.loads((root / "results" / "results.json").read_text())
     assert data["max_score"] == 10 and 0 < data["score"] < 10
     assert all(t["name"].split(":")[0] in ("squared_loss", "sgd") for t in data["tests"])
+
+
+# ------------------------------------------------------------------ the student answer store
+
+def test_input_digest_sees_every_byte_dtype_shape_and_name() -> None:
+    import numpy as np
+
+    from grader import answers
+
+    base = {"x": np.arange(6, dtype=np.float32).reshape(2, 3), "y": np.zeros(3, np.int64)}
+    digest = answers.input_digest(base)
+    assert answers.input_digest({"y": base["y"], "x": base["x"].copy()}) == digest
+    changed = base["x"].copy()
+    changed.view(np.uint8).reshape(-1)[5] ^= 1
+    for other in ({**base, "x": changed}, {**base, "x": base["x"].reshape(3, 2)},
+                  {**base, "x": base["x"].astype(np.float64)}, {"x2": base["x"], "y": base["y"]}):
+        assert answers.input_digest(other) != digest
+
+
+def _header_only(case, expected, got):  # noqa: ANN001, ANN202 (verdict shapes, as the checks write them)
+    return _info_of(expected).get("x")
+
+
+def _info_of(msg):  # noqa: ANN001, ANN202
+    return msg.header.get("info") or {}
+
+
+def _via_helper(case, expected, got):  # noqa: ANN001, ANN202
+    return _first_array(expected)
+
+
+def _first_array(msg):  # noqa: ANN001, ANN202
+    return next(iter(msg.arrays.values()))
+
+
+def _by_keyword(case, expected, got):  # noqa: ANN001, ANN202
+    return _info_of(msg=expected)
+
+
+def _tolerant(tol, case, expected, got):  # noqa: ANN001, ANN202
+    return expected.header, tol
+
+
+def _reads_got_only(case, expected, got):  # noqa: ANN001, ANN202
+    return got.arrays.get("out"), expected.header
+
+
+def test_reads_arrays_is_conservative() -> None:
+    from functools import partial
+
+    from grader import answers
+
+    assert answers.reads_arrays(_header_only) is False
+    assert answers.reads_arrays(_reads_got_only) is False
+    assert answers.reads_arrays(_via_helper) is True
+    assert answers.reads_arrays(_by_keyword) is True  # not followed: counts as reading
+    assert answers.reads_arrays(lambda case, expected, got: expected.arrays) is True
+    assert answers.reads_arrays(print) is True  # no source to read
+    assert answers.reads_arrays(partial(_tolerant, 1e-3)) is False
+    assert answers.reads_arrays(lambda case, expected, got: expected.header) is True  # a lambda: not read
+
+
+def test_the_student_wheel_builds_without_warnings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    def fake_precompute(root: Path, numbers: list[int], seeds: list[int]) -> None:  # the layout, not the answers
+        for n in numbers:
+            (root / f"exercise{n}").mkdir()
+            for s in seeds:
+                (root / f"exercise{n}" / f"seed-{s}.json").write_text("{}")
+                (root / f"exercise{n}" / f"seed-{s}.npz").write_bytes(b"")
+        (root / "manifest.json").write_text("{}")
+
+    monkeypatch.setattr(bundle, "precompute", fake_precompute)
+    staging = tmp_path / "student"
+    staging.mkdir()
+    bundle.stage_student(staging, [1, 6], [7])
+    log = _build(staging, tmp_path / "dist")
+    assert "warning" not in log.lower(), [line for line in log.splitlines() if "warn" in line.lower()]
+    [wheel] = (tmp_path / "dist").glob("*.whl")
+    assert wheel.name.startswith("honest_grader_student-")
+    with zipfile.ZipFile(wheel) as zf:
+        names = set(zf.namelist())
+    assert {"reference_data/manifest.json", "reference_data/exercise6/seed-7.npz", "reference_data/exercise1/seed-7.json",
+            "grader/templates/report.md.j2", "grader/data/mnist_sample.npz"} <= names
+
+
+@pytest.mark.slow
+def test_the_student_bundle_fits_in_25_mb(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert bundle.main(["student", "--out", str(tmp_path), "--seeds", "101,202,303,404,505"]) == 0
+    [wheel] = tmp_path.glob("*.whl")
+    size = wheel.stat().st_size
+    assert size <= 25_000_000
+    assert f"({size / 1e6:.1f} MB)" in capsys.readouterr().out
+    with zipfile.ZipFile(wheel) as zf:
+        npz = [n for n in zf.namelist() if n.endswith(".npz") and n.startswith("reference_data/")]
+        assert len(npz) == 6 * 5
+        import io
+
+        import numpy as np
+
+        with np.load(io.BytesIO(zf.read("reference_data/exercise6/seed-101.npz")), allow_pickle=False) as arrays:
+            assert arrays.files and all(arrays[k].dtype.kind in "biuf" for k in arrays.files)
+            assert not any("_in" in k for k in arrays.files)  # inputs are a digest, not stored
