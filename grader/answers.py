@@ -1,25 +1,33 @@
 """Precomputed expected answers: the student bundle's answer key, as data.
 
 For each exercise and each public seed, a store holds the inputs of every public task and
-the reference's answer to it: `exerciseN/seed-S.json` (task list, probe params, answer
-headers) beside `exerciseN/seed-S.npz` (inputs and answer arrays, read with
-``allow_pickle=False``). No reference source is needed to read it, and nothing is pickled.
+the reference's answer to it: `exerciseN/seed-S.json` (task list, probe params, a SHA-256
+digest of the input arrays, answer headers) beside `exerciseN/seed-S.npz` (the answer arrays,
+compressed, read with ``allow_pickle=False``). No reference source is needed to read it, and
+nothing is pickled. The inputs themselves are not stored: the judge remakes them from the
+seed. A check whose verdict never reads the expected arrays (`reads_arrays`) gets only the
+header of its answer.
 
 The judge plans the tasks from the seed as usual, then asks the store for the expected
 answers: the store checks that the planned inputs are exactly those the answers were
-computed from (same check, function, probe, params and array bytes) and returns the same
-`wire.Message`s the reference worker would have sent. Hidden checks have no stored answers:
+computed from (same check, function, probe, params and array digest) and returns the same
+`wire.Message`s the reference worker would have sent (without the arrays no verdict reads). Hidden checks have no stored answers:
 they run at submission, with the reference, on fresh inputs.
 """
 from __future__ import annotations
 
+import ast
+import functools
+import hashlib
 import importlib.util
+import inspect
 import json
 import os
 import secrets
+import textwrap
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 import numpy as np
 
@@ -27,7 +35,7 @@ from . import wire
 from .errors import GraderBug, UsageError
 from .jobs import Task
 
-FORMAT = 1
+FORMAT = 2  # 2: inputs stored as a SHA-256 digest; answers of checks that never read arrays keep only headers
 PACKAGE = "reference_data"  # the generated package that carries a store in the student bundle
 ENV = "GRADER_ANSWERS"  # a store folder to use instead (instructors trying a store out)
 MANIFEST = "manifest.json"
@@ -41,7 +49,8 @@ class Record:
     function: str
     probe: str
     params: Any
-    inputs: dict[str, np.ndarray]
+    inputs: tuple[str, ...]  # the input arrays' names
+    digest: str  # input_digest of the input arrays
     answer: wire.Message
 
 
@@ -50,27 +59,82 @@ def _canonical(value: Any) -> Any:
     return json.loads(json.dumps(value, default=wire._json_default))
 
 
+def input_digest(arrays: dict[str, Any]) -> str:
+    """SHA-256 of a task's input arrays: names, dtypes, shapes and bytes (the judge remakes the inputs)."""
+    h = hashlib.sha256()
+    for name in sorted(arrays):
+        a = np.ascontiguousarray(np.asarray(arrays[name]))
+        head = json.dumps([name, a.dtype.str, list(a.shape)]).encode()
+        h.update(len(head).to_bytes(8, "little") + head + a.nbytes.to_bytes(8, "little"))
+        h.update(a.tobytes())
+    return h.hexdigest()
+
+
+def reads_arrays(verdict: Callable[..., Any]) -> bool:
+    """Whether a check's verdict(case, expected, got) may read `expected.arrays`.
+
+    Read from the source (ast): True when `expected` is used other than as `expected.header`
+    or as an argument to a function of the checks' own modules that itself does not read them
+    (followed recursively). Anything unclear counts as reading: then the arrays are stored.
+    """
+    return _reads(verdict, 1, set())
+
+
+def _reads(fn: Any, position: int, seen: set[tuple[int, int]]) -> bool:
+    while isinstance(fn, functools.partial):
+        position += len(fn.args)
+        fn = fn.func
+    if not inspect.isfunction(fn):
+        return True
+    if (id(fn), position) in seen:
+        return False
+    seen.add((id(fn), position))
+    try:
+        tree = ast.parse(textwrap.dedent(inspect.getsource(fn)))
+    except (OSError, TypeError, SyntaxError):
+        return True
+    node = tree.body[0]
+    params = [a.arg for a in node.args.posonlyargs + node.args.args] if isinstance(node, ast.FunctionDef) else []
+    if position >= len(params):
+        return True
+    name = params[position]
+    parents = {id(c): n for n in ast.walk(node) for c in ast.iter_child_nodes(n)}
+    for use in ast.walk(node):
+        if not (isinstance(use, ast.Name) and use.id == name) or use is node:
+            continue
+        parent = parents.get(id(use))
+        if isinstance(parent, ast.Attribute) and parent.attr == "header":
+            continue
+        if isinstance(parent, ast.Call) and use in parent.args and isinstance(parent.func, ast.Name):
+            callee = fn.__globals__.get(parent.func.id)
+            if callee is not None and not _reads(callee, parent.args.index(use), seen):
+                continue
+        return True
+    return False
+
+
 def _file_stem(exercise: int, seed: int) -> str:
     return f"exercise{exercise}/seed-{seed}"
 
 
 def write(root: Path, exercise: int, seed: int, checks: Sequence[str], tasks: Sequence[Task],
-          expected: dict[int, wire.Message]) -> None:
+          expected: dict[int, wire.Message], keep: Sequence[bool] | None = None) -> None:
     """Store the public `tasks` of one exercise and seed with the reference's answers.
 
-    `checks[i]` is the test name of the check that `tasks[i]` belongs to.
+    `checks[i]` is the test name of the check that `tasks[i]` belongs to; `keep[i]` False
+    (see `reads_arrays`) stores only the header of its answer (default: keep every array).
     """
     arrays: dict[str, np.ndarray] = {}
     records = []
     for i, (check, task) in enumerate(zip(checks, tasks, strict=True)):
         answer = expected[task.id]
-        inputs, outputs = list(task.arrays), list(answer.arrays)
-        arrays.update({f"t{i}_in{k}": np.asarray(task.arrays[name]) for k, name in enumerate(inputs)})
+        inputs = list(task.arrays)
+        outputs = list(answer.arrays) if keep is None or keep[i] else []
         arrays.update({f"t{i}_out{k}": answer.arrays[name] for k, name in enumerate(outputs)})
         header = {k: v for k, v in answer.header.items() if k != "task"}
         records.append({"check": check, "function": task.function, "probe": task.probe,
-                        "params": _canonical(task.params), "inputs": inputs, "outputs": outputs,
-                        "header": header})
+                        "params": _canonical(task.params), "inputs": inputs,
+                        "digest": input_digest(task.arrays), "outputs": outputs, "header": header})
     stem = root / _file_stem(exercise, seed)
     stem.parent.mkdir(parents=True, exist_ok=True)
     np.savez_compressed(stem.with_suffix(".npz"), **arrays)
@@ -94,10 +158,9 @@ def _read_records(root: Path, exercise: int, seed: int) -> list[Record]:
         raise GraderBug(f"the precomputed answers for exercise {exercise}, seed {seed} cannot be read ({exc})") from None
     records = []
     for i, rec in enumerate(meta["tasks"]):
-        inputs = {name: arrays[f"t{i}_in{k}"] for k, name in enumerate(rec["inputs"])}
         outputs = {name: arrays[f"t{i}_out{k}"] for k, name in enumerate(rec["outputs"])}
-        records.append(Record(rec["check"], rec["function"], rec["probe"], rec["params"], inputs,
-                              wire.Message(dict(rec["header"]), outputs)))
+        records.append(Record(rec["check"], rec["function"], rec["probe"], rec["params"], tuple(rec["inputs"]),
+                              str(rec["digest"]), wire.Message(dict(rec["header"]), outputs)))
     return records
 
 
@@ -106,12 +169,7 @@ def _same_inputs(task: Task, record: Record) -> bool:
         return False
     if _canonical(task.params) != record.params or set(task.arrays) != set(record.inputs):
         return False
-    for name, have in task.arrays.items():
-        want = record.inputs[name]
-        have = np.asarray(have)
-        if have.dtype != want.dtype or have.shape != want.shape or have.tobytes() != want.tobytes():
-            return False
-    return True
+    return input_digest(task.arrays) == record.digest
 
 
 @dataclass(frozen=True)

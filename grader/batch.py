@@ -302,7 +302,7 @@ def _cluster(args: argparse.Namespace) -> Any:
     try:
         from . import executors_dask
     except ImportError as exc:
-        raise UsageError(f"--scheduler needs Dask ({exc}): pip install 'grader[dask]'") from None
+        raise UsageError(f"--scheduler needs Dask ({exc}): pip install 'honest-grader[dask]'") from None
     executors_dask.parse_scheduler(args.scheduler)
     return executors_dask.Cluster(args.scheduler, executors_dask.Tls(args.tls_ca_file, args.tls_cert, args.tls_key))
 

@@ -93,7 +93,7 @@ def main(argv: Sequence[str]) -> int:
             raise UsageError("--seed must be a non-negative integer")
         wheel = build_gradescope(args.out, args.exercises, args.torch, args.timeout, seed)
         print(f"seed {seed} (stored in run_autograder: every submission is graded on it)")
-    print(f"wrote {wheel}")
+    print(f"wrote {wheel} ({wheel.stat().st_size / 1e6:.1f} MB)")
     return 0
 
 
@@ -176,7 +176,8 @@ def precompute(root: Path, numbers: Sequence[int], seeds: Sequence[int]) -> None
             worker = sandbox.start_reference(exercise.reference, tasks)
             sandbox.reference_ready(worker)
             expected = sandbox.collect_reference(worker, tasks, timeout=max(120.0, 4 * exercise.timeout))
-            answers.write(root, number, seed, names, tasks, expected)
+            keep = [answers.reads_arrays(p.check.verdict) for p in public for _ in p.tasks]
+            answers.write(root, number, seed, names, tasks, expected, keep)
         table[number] = {"title": exercise.title, "checks": [c.test_name for c in exercise.checks],
                          "hidden": [c.test_name for c in exercise.checks if c.hidden]}
     answers.write_manifest(root, seeds, table)
@@ -228,7 +229,8 @@ def stage_student(staging: Path, numbers: Sequence[int], seeds: Sequence[int]) -
     precompute(data, numbers, seeds)
     _rename_hidden_in_manifest(data / answers.MANIFEST)
     fill = {"version": f"{__version__}+student", "dependencies": json.dumps(_dependencies()),
-            "packages": json.dumps(["grader", "reference", "reference.checks", answers.PACKAGE]),
+            "packages": json.dumps(["grader", "grader.data", "grader.templates", "reference", "reference.checks",
+                                 answers.PACKAGE, *(f"{answers.PACKAGE}.exercise{n}" for n in numbers)]),
             "nseeds": len(seeds), "seeds": ", ".join(map(str, seeds))}
     (staging / "pyproject.toml").write_text(_template("student-pyproject.toml", fill), encoding="utf-8")
     (staging / "README.md").write_text(_template("student-README.md", fill), encoding="utf-8")
@@ -384,7 +386,11 @@ def _rename_hidden_in_manifest(path: Path) -> None:
 
 
 def _template(name: str, fill: dict[str, object]) -> str:
-    return (PACKAGING / name).read_text(encoding="utf-8").format(**fill)
+    """packaging/NAME with each `{key}` of `fill` replaced (other braces, as in shell, stay)."""
+    text = (PACKAGING / name).read_text(encoding="utf-8")
+    for key, value in fill.items():
+        text = text.replace("{" + key + "}", str(value))
+    return text
 
 
 def solution_files(names: Sequence[str]) -> list[str]:

@@ -7,6 +7,7 @@ annotation points at the line of the notebook file that holds the `def` and name
 from __future__ import annotations
 
 import ast
+import dataclasses
 import json
 import os
 import re
@@ -165,8 +166,9 @@ def display_path(path: Path, env: Mapping[str, str] = os.environ) -> str:
     return path.as_posix()
 
 
-def annotations(result: GradeResult, path: Path, env: Mapping[str, str] = os.environ) -> list[Annotation]:
-    """At most MAX_ANNOTATIONS, most points lost first: the submission's failure, then each failing function."""
+def annotations(result: GradeResult, path: Path, env: Mapping[str, str] = os.environ,
+                limit: int | None = MAX_ANNOTATIONS) -> list[Annotation]:
+    """At most `limit`, most points lost first: the submission's failure, then each failing function."""
     file = display_path(path, env)
     notes: list[Annotation] = []
     if result.submission_error is not None:
@@ -193,7 +195,34 @@ def annotations(result: GradeResult, path: Path, env: Mapping[str, str] = os.env
         message = "\n".join(line[:500] for line in lines)
         notes.append(Annotation(file, loc.line if loc else 1, title, message, lost))
     notes.sort(key=lambda a: -a.lost)  # stable: ties keep check order
-    return notes[:MAX_ANNOTATIONS]
+    return notes[:limit]
+
+
+def select_annotations(notes: list[Annotation], limit: int = MAX_ANNOTATIONS) -> tuple[list[Annotation], int]:
+    """The `limit` most useful of several files' annotations, and how many are left out.
+
+    Each file's worst annotation first (so every failing file is pointed at), then the
+    rest by points lost; the kept ones come out most points lost first.
+    """
+    best: dict[str, Annotation] = {}
+    for note in sorted(notes, key=lambda a: -a.lost):
+        best.setdefault(note.file, note)
+    firsts = sorted(best.values(), key=lambda a: -a.lost)[:limit]
+    chosen = {id(a) for a in firsts}
+    rest = [a for a in sorted(notes, key=lambda a: -a.lost) if id(a) not in chosen]
+    kept = sorted(firsts + rest[:limit - len(firsts)], key=lambda a: -a.lost)
+    return kept, len(notes) - len(kept)
+
+
+DEFERRED = "GRADER_ANNOTATIONS"  # a file: collect several runs' annotations (python -m grader.ci_annotate prints them)
+
+
+def reproduce_line(result: GradeResult, path: Path, env: Mapping[str, str] = os.environ) -> str:
+    """The step summary's Markdown line with the command that replays this run."""
+    import shlex
+
+    command = f"grade {shlex.quote(display_path(path, env))} --seed {result.seed}"
+    return f"\nReproduce this run: {report.md_inline(command)}\n"
 
 
 # ---------------------------------------------------------------- step summary
@@ -245,10 +274,19 @@ def publish(result: GradeResult, path: Path, folder: str | None = None, stream: 
     summary = env.get("GITHUB_STEP_SUMMARY")
     if summary:
         try:
-            append_summary(report.render_format("md", result, folder), Path(summary))
+            append_summary(report.render_format("md", result, folder) + reproduce_line(result, path, env),
+                           Path(summary))
         except OSError as exc:
             print(f"grade: could not write the step summary: {exc.strerror}", file=sys.stderr)
-    for note in annotations(result, path, env):
+    notes = annotations(result, path, env, limit=None)
+    if env.get(DEFERRED):
+        try:
+            with open(env[DEFERRED], "a", encoding="utf-8") as fh:
+                fh.writelines(json.dumps(dataclasses.asdict(n)) + "\n" for n in notes)
+            return
+        except OSError as exc:
+            print(f"grade: could not collect the annotations: {exc.strerror}", file=sys.stderr)
+    for note in select_annotations(notes)[0]:
         stream.write(note.command() + "\n")
     stream.flush()
 

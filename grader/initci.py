@@ -42,8 +42,10 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("files", nargs="*", help="submissions to grade, relative to the repository "
                    "(default: every exerciseN.py / .ipynb at its top level)")
     p.add_argument("--dir", default=".", type=Path, help="the repository's root (default: the current folder)")
-    p.add_argument("--install", metavar="SPEC", help="pip requirement for the grader "
-                   "(default: where this grader was installed from, else grader==VERSION)")
+    p.add_argument("--wheel", metavar="PATH", help="the course's grader wheel, committed in the repository "
+                   "(default: the one honest_grader*.whl in it, else where this grader came from)")
+    p.add_argument("--git", metavar="URL", help="the course's grader repository (https), installed with pip")
+    p.add_argument("--install", metavar="SPEC", help="any pip requirement for the grader (instead of --wheel/--git)")
     p.add_argument("--python", default="3.11", help="Python version on the runner (default 3.11)")
     p.add_argument("--seed", type=int, help="the seed every run grades on (default: drawn now, and printed)")
     p.add_argument("--force", action="store_true", help="overwrite an existing workflow")
@@ -58,22 +60,38 @@ def discover(root: Path) -> list[str]:
     return sorted(found, key=str.lower)
 
 
-def install_spec() -> str:
-    """How the runner should install this grader (PEP 610 direct_url when it came from a VCS)."""
+DIST = "honest-grader"  # the distribution name (`grader` on the package index is another project)
+NOT_FOUND = ("say where the runner gets the course's grader: --wheel PATH (a honest_grader wheel committed in "
+             "the repository) or --git URL; it is not on the package index")
+
+
+def install_spec(root: Path | None = None, wheel: str | None = None, git: str | None = None) -> str:
+    """The pip requirement the runner installs: the course's own package, never a name from the index.
+
+    `wheel` (a file in the repository), else `git`, else the one `honest_grader*.whl` in the
+    repository, else the https git repository this grader was installed from (PEP 610).
+    """
+    if wheel:
+        return "./" + _check_file(root or Path("."), wheel)
+    if git:
+        if not git.startswith("https://") or any(c in git for c in " \t\n\r\"'`$\\"):
+            raise UsageError(f"--git wants an https:// URL, got {git!r}")
+        return f"{DIST} @ git+{git}"
+    found = sorted(p.relative_to(root).as_posix() for p in root.rglob("honest_grader*.whl")) if root else []
+    if len(found) == 1:
+        return "./" + _check_file(root, found[0])
+    if len(found) > 1:
+        raise UsageError(f"several grader wheels in the repository ({', '.join(found)}): choose one with --wheel")
     from importlib import metadata
 
     try:
-        dist = metadata.distribution("grader")
-    except metadata.PackageNotFoundError:
-        return "grader"
-    try:
-        info = json.loads(dist.read_text("direct_url.json") or "{}")
-    except ValueError:
+        info = json.loads(metadata.distribution(DIST).read_text("direct_url.json") or "{}")
+    except (metadata.PackageNotFoundError, ValueError):
         info = {}
     vcs = info.get("vcs_info") if isinstance(info, dict) else None
     if isinstance(vcs, dict) and vcs.get("vcs") == "git" and str(info.get("url", "")).startswith("https://"):
-        return f"grader @ git+{info['url']}@{vcs.get('commit_id') or vcs.get('requested_revision') or 'HEAD'}"
-    return f"grader=={dist.version}"
+        return f"{DIST} @ git+{info['url']}@{vcs.get('commit_id') or vcs.get('requested_revision') or 'HEAD'}"
+    raise UsageError(NOT_FOUND)
 
 
 def _stem(path: str, used: set[str]) -> str:
@@ -123,7 +141,7 @@ def main(argv: Sequence[str]) -> int:
     if args.seed is not None and not 0 <= args.seed < 2**63:
         raise UsageError("--seed must be a non-negative integer")
     seed = args.seed if args.seed is not None else secrets.randbelow(2**31)
-    text = render(files, args.install or install_spec(), args.python, args.templates, seed)
+    text = render(files, args.install or install_spec(root, args.wheel, args.git), args.python, args.templates, seed)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(text, encoding="utf-8")
     print(f"wrote {out}: grades {', '.join(files)} on every push and pull request, on seed {seed}")

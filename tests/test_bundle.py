@@ -298,8 +298,9 @@ def test_gradescope_zip_runs_against_a_fake_autograder_tree(tmp_path: Path) -> N
         zf.extractall(source)
         for info in infos.values():  # as unzip does: the modes stored in the zip
             (source / info.filename).chmod((info.external_attr >> 16) & 0o777)
-    assert "pip3 install --no-cache-dir torch==2.13.0 --index-url https://download.pytorch.org/whl/cpu" in setup
-    assert f"pip3 install --no-cache-dir ./{wheel_name}" in setup
+    assert 'pip install --no-cache-dir torch==2.13.0 --index-url "$TORCH_INDEX"' in setup
+    assert "https://download.pytorch.org/whl/cpu" in setup and "-m venv" in setup
+    assert f"pip install --no-cache-dir ./{wheel_name}" in setup
     wheel = tmp_path / "autograder" / "source" / wheel_name
     assert leaked_snippets(wheel), "the instructor's wheel has the solutions: the scan must find them"
 
@@ -310,7 +311,7 @@ def test_gradescope_zip_runs_against_a_fake_autograder_tree(tmp_path: Path) -> N
     shutil.copy(SUBMISSIONS / "exercise1/bug_broadcast.py", sub / "hw" / "my_exercise1.py")
     shutil.copy(SUBMISSIONS / "exercise2/ok_none.py", sub / "exercise2.py")
     (sub / "notes.py").write_text("print('not an exercise')\n")
-    env = {**venv_env(), "AUTOGRADER_ROOT": str(tmp_path / "autograder"),
+    env = {**venv_env(), "AUTOGRADER_ROOT": str(tmp_path / "autograder"), "GRADER_VENV": str(tmp_path / "venv"),
            "PATH": f"{python.parent}{os.pathsep}{os.environ['PATH']}"}
     script = tmp_path / "autograder" / "source" / "run_autograder"
     proc = subprocess.run([str(script)], capture_output=True, text=True, env=env, timeout=300)

@@ -6,8 +6,10 @@ from pathlib import Path
 import pytest
 
 from grader import cli, initci
+from grader.errors import UsageError
 
 WORKFLOW = Path(".github/workflows/grade.yml")
+GIT = "https://example.org/course/grader.git"
 
 
 def repo(tmp_path: Path, *names: str) -> Path:
@@ -46,10 +48,10 @@ def test_refuses_to_overwrite_without_force(tmp_path: Path, capsys: pytest.Captu
     root = repo(tmp_path, "exercise1.py")
     (root / WORKFLOW).parent.mkdir(parents=True)
     (root / WORKFLOW).write_text("mine\n")
-    assert cli.main(["init-ci", "--dir", str(root)]) == cli.EXIT_USAGE
+    assert cli.main(["init-ci", "--dir", str(root), "--git", GIT]) == cli.EXIT_USAGE
     assert "--force" in capsys.readouterr().err
     assert (root / WORKFLOW).read_text() == "mine\n"
-    assert cli.main(["init-ci", "--dir", str(root), "--force"]) == 0
+    assert cli.main(["init-ci", "--dir", str(root), "--force", "--git", GIT]) == 0
     assert "upload-artifact" in (root / WORKFLOW).read_text()
 
 
@@ -57,19 +59,22 @@ def test_named_files_and_bad_names(tmp_path: Path) -> None:
     root = repo(tmp_path, "exercise1.py", "sub.py", 'bad"name exercise2.py')
     (root / "hw").mkdir()
     (root / "hw" / "exercise4.ipynb").write_text("{}")
-    assert cli.main(["init-ci", "--dir", str(root), "hw/exercise4.ipynb"]) == 0
+    assert cli.main(["init-ci", "--dir", str(root), "--git", GIT, "hw/exercise4.ipynb"]) == 0
     text = (root / WORKFLOW).read_text()
     assert 'grade "hw/exercise4.ipynb"' in text and "exercise1.py" not in text
     for bad in ("missing.py", "../x.py", 'bad"name exercise2.py'):
-        assert cli.main(["init-ci", "--dir", str(root), "--force", bad]) == cli.EXIT_USAGE
+        assert cli.main(["init-ci", "--dir", str(root), "--force", "--git", GIT, bad]) == cli.EXIT_USAGE
     empty = tmp_path / "empty"
     empty.mkdir()
-    assert cli.main(["init-ci", "--dir", str(empty)]) == cli.EXIT_USAGE
+    assert cli.main(["init-ci", "--dir", str(empty), "--git", GIT]) == cli.EXIT_USAGE
 
 
-def test_default_install_spec_names_this_grader() -> None:
-    spec = initci.install_spec()
-    assert spec.startswith("grader")
+def test_default_install_spec_is_never_a_bare_index_name(tmp_path: Path) -> None:
+    try:
+        spec = initci.install_spec(tmp_path)
+    except UsageError:
+        return  # not installed from git, no wheel in the repository: the instructor must say
+    assert spec.startswith(f"{initci.DIST} @ git+https://")
 
 
 def test_the_workflow_grades_on_a_fixed_seed(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
