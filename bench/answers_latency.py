@@ -14,7 +14,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from grader import answers, bundle, judge, load, sandbox  # noqa: E402
+from grader.judge import answers
+from grader.distribution import bundle
+from grader.judge import grade as judge
+from grader.intake import load
+from grader.sandbox import run as sandbox  # noqa: E402
 
 
 def main(rounds: int = 10) -> None:

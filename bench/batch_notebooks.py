@@ -25,7 +25,7 @@ from nbconvert_helpers import write_notebook  # noqa: E402
 
 
 def sources() -> list[Path]:
-    from grader.spec import load_exercise
+    from grader.exercises.spec import load_exercise
 
     files = []
     for n in range(1, 6):

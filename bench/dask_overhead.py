@@ -43,7 +43,7 @@ def make_class(root: Path, n: int) -> None:
 
 
 def time_batch(root: Path, extra: list[str]) -> float:
-    from grader import batch
+    from grader.batch import run as batch
 
     out = Path(tempfile.mkdtemp(prefix="bench-out-"))
     t = time.perf_counter()
@@ -58,7 +58,9 @@ def time_batch(root: Path, extra: list[str]) -> float:
 
 def time_one_by_one(exercise: int, rounds: int) -> float:
     """Median seconds to grade one file of this exercise, one at a time (warm, one core)."""
-    from grader import judge, load, sandbox
+    from grader.judge import grade as judge
+    from grader.intake import load
+    from grader.sandbox import run as sandbox
 
     sandbox.warm_up()
     times = []

@@ -69,7 +69,9 @@ def grade_once(seed: int) -> tuple[float, dict[str, Any]]:
 
 
 def bench_time(rounds: int) -> None:
-    from grader import judge, load, sandbox
+    from grader.judge import grade as judge
+    from grader.intake import load
+    from grader.sandbox import run as sandbox
 
     walls, reference, student = [], [], []
     for seed in range(rounds):
@@ -127,8 +129,8 @@ def _run(case: Any, train_epoch: Callable[..., Any], threads: int = 1, float64: 
     """The judge's full run through the real probe (`float64`: on a float64 copy of the net)."""
     import torch
 
-    from grader import probes
-    from grader.probes_mnist import PARAMS
+    from grader.worker import probes
+    from grader.worker.probes_mnist import PARAMS
 
     torch.set_num_threads(threads)
     fn = train_epoch

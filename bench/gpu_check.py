@@ -218,7 +218,9 @@ def step_time(work: Path, out: Path, rounds: int, cpu_only: bool) -> None:
     """A correct exercise 6 graded in this process, CPU and CUDA interleaved, a fresh seed
     each time (so the reference is recomputed): whole grading, and the student's full run."""
     sys.path.insert(0, str(ROOT))
-    from grader import judge, load, sandbox
+    from grader.judge import grade as judge
+    from grader.intake import load
+    from grader.sandbox import run as sandbox
 
     sandbox.warm_up()
     devices = ["cpu"] if cpu_only else ["cpu", "cuda"]

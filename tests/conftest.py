@@ -11,8 +11,10 @@ SUBMISSIONS = Path(__file__).resolve().parent / "submissions"
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from grader import judge, load, sandbox  # noqa: E402
-from grader.result import GradeResult  # noqa: E402
+from grader.judge import grade as judge
+from grader.intake import load
+from grader.sandbox import run as sandbox  # noqa: E402
+from grader.results.model import GradeResult  # noqa: E402
 
 
 def grade(path: Path | str, seed: int = 1234, device: str = "cpu", timeout: float | None = None) -> GradeResult:

@@ -11,8 +11,8 @@ from typing import Any, Callable
 import pytest
 
 from conftest import ROOT, SUBMISSIONS, failing_checks, failing_functions, grade
-from grader import report
-from grader.spec import load_exercise
+from grader.results import render as report
+from grader.exercises.spec import load_exercise
 
 # name -> (the functions that fail, a check that fails, its golden diagnosis or None)
 Bugs = dict[str, tuple[list[str], "str | None", "str | None"]]

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from conftest import ROOT, SUBMISSIONS, failing_checks, grade
-from grader import batch
+from grader.batch import run as batch
 from nbconvert_helpers import write_notebook
 
 SEED = 77

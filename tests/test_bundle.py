@@ -25,9 +25,16 @@ from pathlib import Path
 import pytest
 
 from conftest import ROOT, SUBMISSIONS, grade
-from grader import answers, autograder, bundle, gradescope, judge, load, report, sandbox
+from grader.judge import answers
+from grader.distribution import gradescope_runner as autograder
+from grader.distribution import bundle
+from grader.results import gradescope
+from grader.judge import grade as judge
+from grader.intake import load
+from grader.results import render as report
+from grader.sandbox import run as sandbox
 from grader.errors import GraderBug, UsageError
-from grader.spec import load_exercise
+from grader.exercises.spec import load_exercise
 
 SEED = 4242
 PUBLIC = (4242, 77, 90001)  # the slow tests' public seeds
@@ -206,7 +213,9 @@ GRADE_ALL = """
 import json, sys
 from pathlib import Path
 import grader, reference
-from grader import judge, load, sandbox
+from grader.judge import grade as judge
+from grader.intake import load
+from grader.sandbox import run as sandbox
 sandbox.warm_up()
 out = {"grader": grader.__file__, "reference": list(reference.__path__)}
 seed = int(sys.argv[1])
@@ -411,7 +420,7 @@ def test_student_package_grades_and_reports_hidden_checks_pending(staged: Path, 
 
 
 def test_stripping_keeps_what_other_modules_import() -> None:
-    source = ("from grader.spec import Check, Exercise\n\ndef helper(rng):\n    return []\n\n"
+    source = ("from grader.exercises.spec import Check, Exercise\n\ndef helper(rng):\n    return []\n\n"
               "def secret_cases(rng):\n    return helper(rng)\n\n"
               "EXERCISE = Exercise(number=9, title='t', reference='r', checks=(\n"
               "    Check('f', 'public', 1, helper, None),\n"

@@ -105,7 +105,7 @@ def test_gradescope_runner_grades_on_the_bundles_seed(tmp_path: Path, monkeypatc
                                                       capsys: pytest.CaptureFixture[str]) -> None:
     import shutil
 
-    from grader import autograder
+    from grader.distribution import gradescope_runner as autograder
 
     (tmp_path / "submission").mkdir()
     shutil.copy(SUBMISSIONS / "exercise1/bug_mean.py", tmp_path / "submission" / "exercise1.py")
@@ -125,7 +125,8 @@ def test_gradescope_bundle_stores_its_seed(tmp_path: Path, monkeypatch: pytest.M
     import re
     import zipfile
 
-    from grader import bundle, cli
+    from grader.distribution import bundle
+    from grader.cli import app as cli
 
     def fake_wheel(out: Path) -> Path:
         wheel = out / "grader-0-py3-none-any.whl"
@@ -143,7 +144,7 @@ def test_gradescope_bundle_stores_its_seed(tmp_path: Path, monkeypatch: pytest.M
 
 
 def test_json_is_written_when_the_arguments_do_not_parse(tmp_path: Path) -> None:
-    from grader import cli
+    from grader.cli import app as cli
 
     out = tmp_path / "r.json"
     assert cli.main([str(ROOT / "reference/exercise1.py"), "--json", str(out), "--seed", "abc"]) == 2

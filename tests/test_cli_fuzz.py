@@ -11,7 +11,8 @@ import tempfile
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from grader import cli, sandbox
+from grader.cli import app as cli
+from grader.sandbox import run as sandbox
 
 FLAGS = ["--seed", "--timeout", "--device", "--json", "--isolation", "--templates", "--", "-", "-x", "--seed=",
          "--timeout=-1", "--timeout=nan", "--timeout=inf", "--seed=-5", "--seed=99999999999999999999999",

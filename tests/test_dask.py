@@ -23,9 +23,11 @@ import pytest
 distributed = pytest.importorskip("distributed")
 
 from conftest import ROOT, SUBMISSIONS  # noqa: E402
-from grader import batch, gradebook, load  # noqa: E402
+from grader.batch import run as batch
+from grader.batch import gradebook
+from grader.intake import load  # noqa: E402
 from grader.errors import UsageError  # noqa: E402
-from grader.executors_dask import DaskExecutor, parse_scheduler  # noqa: E402
+from grader.batch.executors_dask import DaskExecutor, parse_scheduler  # noqa: E402
 from test_batch import db_rows, make_class, read_csv  # noqa: E402
 
 SEED = 77

@@ -9,7 +9,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from grader import cli, datacmd, mnist
+from grader.cli import app as cli
+from grader.cli import datacmd
+from grader.data import mnist
 from grader.errors import UsageError
 
 

@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 
 from conftest import ROOT, SUBMISSIONS
-from grader import bundle
+from grader.distribution import bundle
 
 NAME = "honest-grader"  # on no package index (checked: docs/DISTRIBUTION.md)
 PYENV = Path.home() / ".pyenv" / "versions"
@@ -155,7 +155,7 @@ def test_setup_and_run_autograder_on_an_externally_managed_python(tmp_path: Path
 def test_input_digest_sees_every_byte_dtype_shape_and_name() -> None:
     import numpy as np
 
-    from grader import answers
+    from grader.judge import answers
 
     base = {"x": np.arange(6, dtype=np.float32).reshape(2, 3), "y": np.zeros(3, np.int64)}
     digest = answers.input_digest(base)
@@ -198,7 +198,7 @@ def _reads_got_only(case, expected, got):  # noqa: ANN001, ANN202
 def test_reads_arrays_is_conservative() -> None:
     from functools import partial
 
-    from grader import answers
+    from grader.judge import answers
 
     assert answers.reads_arrays(_header_only) is False
     assert answers.reads_arrays(_reads_got_only) is False

@@ -7,8 +7,8 @@ import pytest
 
 from conftest import SUBMISSIONS, failing_checks, failing_functions, grade  # noqa: F401
 from exercise_suite import suite
-from grader import report
-from grader.spec import load_exercise
+from grader.results import render as report
+from grader.exercises.spec import load_exercise
 
 ROOT = Path(__file__).resolve().parent.parent
 N = 3
@@ -143,8 +143,8 @@ import torch  # noqa: E402
 
 import reference.exercise3 as torch_ref  # noqa: E402
 import reference.numpy_solutions as np_ref  # noqa: E402
-from grader import gradcheck  # noqa: E402
-from grader.probes_linalg import substituted  # noqa: E402
+from grader.exercises import gradcheck  # noqa: E402
+from grader.worker.probes_linalg import substituted  # noqa: E402
 
 
 def _inputs(function: str, seeds=range(3)):

@@ -7,8 +7,8 @@ import pytest
 
 from conftest import SUBMISSIONS, failing_checks, failing_functions, grade  # noqa: F401
 from exercise_suite import suite
-from grader import report
-from grader.spec import load_exercise
+from grader.results import render as report
+from grader.exercises.spec import load_exercise
 
 ROOT = Path(__file__).resolve().parent.parent
 N = 5

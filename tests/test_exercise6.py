@@ -15,10 +15,10 @@ import torch
 from torch import nn
 
 from conftest import SUBMISSIONS, failing_checks, grade
-from grader import probes_mnist as pm
-from grader.probes import ProbeEnv
-from grader.spec import Case
-from grader.wire import Message
+from grader.worker import probes_mnist as pm
+from grader.worker.probes import ProbeEnv
+from grader.exercises.spec import Case
+from grader.protocol.wire import Message
 from reference.checks import exercise6 as ex6
 
 ROOT = Path(__file__).resolve().parent.parent

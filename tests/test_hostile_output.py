@@ -17,9 +17,16 @@ from pathlib import Path
 import pytest
 from junitparser import JUnitXml
 
-from grader import autograder, classreport, cli, escape, github, gradebook, gradescope, report
-from grader.discover import Skipped
-from grader.result import CheckResult, Failure, Frame, GradeResult, StudentError
+from grader.distribution import gradescope_runner as autograder
+from grader.batch import summary as classreport
+from grader.cli import app as cli
+from grader.results import escape
+from grader.results import github
+from grader.batch import gradebook
+from grader.results import gradescope
+from grader.results import render as report
+from grader.intake.discover import Skipped
+from grader.results.model import CheckResult, Failure, Frame, GradeResult, StudentError
 
 from test_reports import check_gradescope, check_markdown_inert, handmade, parse_html
 

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from conftest import grade
-from grader import report
+from grader.results import render as report
 from test_reports import HOSTILE_EX1, handmade
 
 CHROMIUM = shutil.which("chromium") or ("/usr/bin/chromium" if Path("/usr/bin/chromium").exists() else None)

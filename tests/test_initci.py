@@ -5,7 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from grader import cli, initci
+from grader.cli import app as cli
+from grader.cli import initci
 from grader.errors import UsageError
 
 WORKFLOW = Path(".github/workflows/grade.yml")

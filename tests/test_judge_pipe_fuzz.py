@@ -20,8 +20,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from grader import judge, sandbox, wire
-from grader.spec import load_exercise
+from grader.judge import grade as judge
+from grader.sandbox import run as sandbox
+from grader.protocol import wire
+from grader.exercises.spec import load_exercise
 
 TIMEOUT = 0.6
 MARGIN = 1.5  # seconds the judge may take beyond the deadline (kills, joins; a loaded machine)

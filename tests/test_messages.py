@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from conftest import SUBMISSIONS, grade
-from grader.compare import mismatch
+from grader.exercises.compare import mismatch
 
 GOLDEN = Path(__file__).parent / "golden_messages"
 CASES = ["exercise1/bug_no_half.py", "exercise1/bug_broadcast.py", "exercise1/bug_mean.py",

@@ -1,4 +1,4 @@
-"""Tests for grader.mnist: IDX parsing, verified download (offline) and the bundled sample."""
+"""Tests for grader.data.mnist: IDX parsing, verified download (offline) and the bundled sample."""
 from __future__ import annotations
 
 import gzip
@@ -9,8 +9,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from grader import mnist
-from grader.mnist import MnistError, MnistSplit
+from grader.data import mnist
+from grader.data.mnist import MnistError, MnistSplit
 
 _CODES = {np.dtype(np.uint8): 0x08, np.dtype(np.int8): 0x09, np.dtype(np.int16): 0x0B,
           np.dtype(np.int32): 0x0C, np.dtype(np.float32): 0x0D, np.dtype(np.float64): 0x0E}

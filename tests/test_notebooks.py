@@ -10,7 +10,7 @@ from nbconvert_helpers import write_notebook
 
 
 def _available(n: int) -> bool:
-    from grader.spec import load_exercise
+    from grader.exercises.spec import load_exercise
 
     try:
         load_exercise(n)
@@ -85,7 +85,7 @@ def test_old_nbformat_3_is_converted(tmp_path: Path) -> None:
 def test_executed_copy_holds_each_cells_output(tmp_path: Path) -> None:
     import nbformat
 
-    from grader.executed import executed_copy
+    from grader.results.executed import executed_copy
 
     path = SUBMISSIONS / "notebooks/exercise1_magics.ipynb"
     result = grade(path)

@@ -4,8 +4,8 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from grader import judge
-from grader.spec import load_exercise
+from grader.judge import grade as judge
+from grader.exercises.spec import load_exercise
 from reference import exercise1, exercise2, numpy_solutions
 
 

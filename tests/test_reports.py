@@ -20,8 +20,11 @@ import pytest
 from junitparser import Failure as JFailure, JUnitXml
 
 from conftest import grade
-from grader import cli, github, gradescope, report
-from grader.result import CheckResult, Failure, Frame, GradeResult, Mismatch, Row, StudentError
+from grader.cli import app as cli
+from grader.results import github
+from grader.results import gradescope
+from grader.results import render as report
+from grader.results.model import CheckResult, Failure, Frame, GradeResult, Mismatch, Row, StudentError
 
 GOLDEN = Path(__file__).resolve().parent / "golden"
 SEED = 20240611

@@ -14,8 +14,12 @@ from pathlib import Path
 
 import pytest
 
-from grader import cgroups, cli, doctor, isolation, sandbox
-from grader.jobs import Task, Unit
+from grader.containment import cgroups
+from grader.cli import app as cli
+from grader.cli import doctor
+from grader.containment import isolation
+from grader.sandbox import run as sandbox
+from grader.protocol.jobs import Task, Unit
 
 LINUX = sys.platform.startswith("linux")
 GOOD = "def squared_loss(y_hat, y):\n    return (y_hat - y.reshape(y_hat.shape)) ** 2 / 2\n"
@@ -137,7 +141,7 @@ def test_cgroup_is_made_and_removed():
 
 @pytest.mark.skipif(not LINUX, reason="namespaces are Linux only")
 def test_loopback_can_be_brought_up_in_a_new_network_namespace():
-    from grader import namespaces
+    from grader.containment import namespaces
 
     r, w = os.pipe()
     pid = os.fork()
@@ -181,7 +185,7 @@ def _in_child(body) -> bytes:
 
 @pytest.mark.skipif(not LINUX, reason="terminals and capabilities: Linux")
 def test_inherited_terminals_are_detached():
-    from grader import capabilities
+    from grader.containment import capabilities
 
     def body() -> bytes:
         master, slave = os.openpty()
@@ -205,7 +209,7 @@ def test_inherited_terminals_are_detached():
 
 @pytest.mark.skipif(not LINUX or os.geteuid() != 0, reason="needs capabilities to drop")
 def test_every_capability_is_dropped():
-    from grader import capabilities
+    from grader.containment import capabilities
 
     def body() -> bytes:
         before = capabilities.none_left()

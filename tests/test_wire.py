@@ -7,7 +7,7 @@ import pickle
 import numpy as np
 import pytest
 
-from grader import wire
+from grader.protocol import wire
 
 
 def test_round_trip() -> None:

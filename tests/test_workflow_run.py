@@ -18,7 +18,11 @@ from pathlib import Path
 import pytest
 
 from conftest import SUBMISSIONS
-from grader import bundle, ci_annotate, cli, github, initci
+from grader.distribution import bundle
+from grader.cli import ci_annotate
+from grader.cli import app as cli
+from grader.results import github
+from grader.cli import initci
 
 WORKFLOW = Path(".github/workflows/grade.yml")
 

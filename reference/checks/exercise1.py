@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from grader.casekit import arg, call_case, uniform
-from grader.spec import Case, Check, Exercise
-from grader.verdicts import all_of, unchanged, value
+from grader.exercises.casekit import arg, call_case, uniform
+from grader.exercises.spec import Case, Check, Exercise
+from grader.exercises.verdicts import all_of, unchanged, value
 
 SIZES = (1, 5, 32)
 

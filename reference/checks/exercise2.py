@@ -10,11 +10,11 @@ from typing import Any
 
 import numpy as np
 
-from grader.casekit import describe_array, literal, uniform
-from grader.result import Failure
-from grader.spec import Case, Check, Exercise
-from grader.verdicts import close_arrays
-from grader.wire import Message
+from grader.exercises.casekit import describe_array, literal, uniform
+from grader.results.model import Failure
+from grader.exercises.spec import Case, Check, Exercise
+from grader.exercises.verdicts import close_arrays
+from grader.protocol.wire import Message
 
 SHAPE_SETS = (
     [(3, 1), (1,)],

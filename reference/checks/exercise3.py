@@ -10,12 +10,13 @@ from typing import Any
 
 import numpy as np
 
-from grader import diagnose, gradcheck
-from grader.casekit import arg, call_case, describe_array, uniform
-from grader.result import Failure
-from grader.spec import Case, Check, Exercise
-from grader.verdicts import all_of, close_arrays, describe_form, info, kind_words, value
-from grader.wire import Message
+from grader.exercises import diagnose
+from grader.exercises import gradcheck
+from grader.exercises.casekit import arg, call_case, describe_array, uniform
+from grader.results.model import Failure
+from grader.exercises.spec import Case, Check, Exercise
+from grader.exercises.verdicts import all_of, close_arrays, describe_form, info, kind_words, value
+from grader.protocol.wire import Message
 
 TRUE_W, TRUE_B, TOLERANCE = (2.0, -3.4), 4.2, 0.05
 NORMAL_RTOL, NORMAL_ATOL = 1e-6, 1e-8  # least squares in float64 on well-conditioned data

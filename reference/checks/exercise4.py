@@ -11,12 +11,12 @@ from typing import Any
 
 import numpy as np
 
-from grader import diagnose
-from grader.casekit import arg, call_case, uniform
-from grader.result import Failure
-from grader.spec import Case, Check, Exercise
-from grader.verdicts import all_of, gradient, new_object, same_device, unchanged, value
-from grader.wire import Message
+from grader.exercises import diagnose
+from grader.exercises.casekit import arg, call_case, uniform
+from grader.results.model import Failure
+from grader.exercises.spec import Case, Check, Exercise
+from grader.exercises.verdicts import all_of, gradient, new_object, same_device, unchanged, value
+from grader.protocol.wire import Message
 
 KINK = 1e-3  # inputs of ReLU stay at least this far from 0 in finite-difference checks
 TRUSTED_RELU = {"trusted": ["relu"]}

@@ -11,12 +11,13 @@ from typing import Any
 
 import numpy as np
 
-from grader import diagnose, gradcheck
-from grader.casekit import arg, call_case, uniform
-from grader.result import Failure
-from grader.spec import Case, Check, Exercise
-from grader.verdicts import all_of, info, kind_words, truth, unchanged, value
-from grader.wire import Message
+from grader.exercises import diagnose
+from grader.exercises import gradcheck
+from grader.exercises.casekit import arg, call_case, uniform
+from grader.results.model import Failure
+from grader.exercises.spec import Case, Check, Exercise
+from grader.exercises.verdicts import all_of, info, kind_words, truth, unchanged, value
+from grader.protocol.wire import Message
 
 NAMES = ("dy2_dy1", "dy1_dw1", "dy2_dw1")
 INPUTS = ("x", "w1", "b1", "w2", "b2")

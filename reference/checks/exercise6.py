@@ -15,12 +15,12 @@ from typing import Any
 
 import numpy as np
 
-from grader import mnist
-from grader.casekit import arg, call_case
-from grader.result import Failure
-from grader.spec import Case, Check, Exercise
-from grader.verdicts import close_arrays, kind_words
-from grader.wire import Message, finite_number
+from grader.data import mnist
+from grader.exercises.casekit import arg, call_case
+from grader.results.model import Failure
+from grader.exercises.spec import Case, Check, Exercise
+from grader.exercises.verdicts import close_arrays, kind_words
+from grader.protocol.wire import Message, finite_number
 
 PARAMS = ("W1", "b1", "W2", "b2")
 SHAPES = {"W1": (200, 784), "b1": (200,), "W2": (10, 200), "b2": (10,)}

@@ -166,7 +166,8 @@ def named(token: str) -> list[int]:
 
 def render(case: Case, traps: Traps, folder: Path) -> Path:
     """The case's source with the traps' coordinates filled in, saved as exerciseN.py."""
-    from grader import isolation, sandbox
+    from grader.containment import isolation
+    from grader.sandbox import run as sandbox
 
     sandbox.warm_up()  # restarts a forkserver that an earlier case managed to kill
     source = case.path.read_text()

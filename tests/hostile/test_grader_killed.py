@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from grader import isolation
+from grader.containment import isolation
 
 from hostile_harness import named
 

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from grader import sandbox
-from grader.jobs import Limits
+from grader.sandbox import run as sandbox
+from grader.protocol.jobs import Limits
 
 from hostile_harness import Case, Traps, all_cases, render
 

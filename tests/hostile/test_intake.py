@@ -16,7 +16,11 @@ from pathlib import Path
 import pytest
 
 from conftest import ROOT
-from grader import autograder, batch, cli, discover, load
+from grader.distribution import gradescope_runner as autograder
+from grader.batch import run as batch
+from grader.cli import app as cli
+from grader.intake import discover
+from grader.intake import load
 from grader.errors import UsageError
 
 REFERENCE = ROOT / "reference" / "exercise1.py"
@@ -139,7 +143,7 @@ def test_single_file_with_an_absurd_marker_writes_json(tmp_path: Path, capsys: p
 
 
 def test_json_is_written_on_an_internal_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from grader import judge
+    from grader.judge import grade as judge
 
     def broken(*args, **kwargs):
         raise RuntimeError("a bug in the grader")
@@ -190,7 +194,7 @@ def test_batch_skips_hostile_files_and_grades_the_rest(tmp_path: Path, secret: P
 
 def test_a_file_that_fails_while_committing_is_that_files_status(tmp_path: Path,
                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
-    from grader import classreport
+    from grader.batch import summary as classreport
 
     root = tmp_path / "class"
     for student in ("amy", "bob"):
@@ -245,7 +249,7 @@ def test_gradescope_runner_refuses_hostile_files_and_grades_the_rest(tmp_path: P
 
 def test_gradescope_runner_keeps_a_good_file_when_another_breaks_the_grader(tmp_path: Path,
                                                                              monkeypatch: pytest.MonkeyPatch) -> None:
-    from grader import judge
+    from grader.judge import grade as judge
 
     sub = tmp_path / "submission"
     sub.mkdir()

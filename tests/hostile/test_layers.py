@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from grader import isolation, sandbox
+from grader.containment import isolation
+from grader.sandbox import run as sandbox
 from grader.errors import GraderBug
 
 from hostile_harness import Traps, read_case

@@ -12,7 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from grader import batch, isolation, sandbox
+from grader.batch import run as batch
+from grader.containment import isolation
+from grader.sandbox import run as sandbox
 
 ROOT = Path(__file__).resolve().parents[2]
 HOG = Path(__file__).resolve().parent / "neighbours" / "cpu_hog.py"

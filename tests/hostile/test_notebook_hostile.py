@@ -69,7 +69,7 @@ def test_saved_outputs_and_foreign_kernelspec_change_nothing(tmp_path: Path) -> 
 
 
 def test_a_hostile_notebook_cannot_forge_the_gradebook(tmp_path: Path) -> None:
-    from grader import batch
+    from grader.batch import run as batch
 
     out = tmp_path / "out"
     out.mkdir()

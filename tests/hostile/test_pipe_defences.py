@@ -20,9 +20,11 @@ import pytest
 from nbformat.v4 import new_code_cell, new_notebook
 
 from conftest import grade
-from grader import judge, sandbox, wire
-from grader.jobs import Unit
-from grader.result import Frame, StudentError
+from grader.judge import grade as judge
+from grader.sandbox import run as sandbox
+from grader.protocol import wire
+from grader.protocol.jobs import Unit
+from grader.results.model import Frame, StudentError
 
 from hostile_harness import CASES, Traps, read_case, render
 
@@ -141,7 +143,7 @@ def test_a_notebook_with_600_raising_cells_still_grades(tmp_path: Path) -> None:
 
 def test_uncapped_cell_errors_overflow_the_message(monkeypatch: pytest.MonkeyPatch) -> None:
     """Switched off (no cap in the worker), the "loaded" message is over the judge's limit."""
-    from grader import worker
+    from grader.worker import student as worker
 
     units = tuple(Unit(f"nb [cell {i}]", RAISING_CELL.format(i=i)) for i in range(600))
     sizes, capped = {}, worker.MAX_UNIT_ERRORS

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from grader import isolation
+from grader.containment import isolation
 
 ROOT = Path(__file__).resolve().parents[2]
 CASES = Path(__file__).resolve().parent / "cases"

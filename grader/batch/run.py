@@ -1,0 +1,401 @@
+"""`grade batch DIR --out OUT`: a class at a time, in parallel, resumable, into a gradebook.
+
+Every result is committed to `OUT/gradebook.sqlite` the moment it is graded, keyed by
+everything that can change its verdict: the submission's content, the grader's own source and
+version, the exercise's files, and the options (seed, device, timeout); a rerun grades only
+what is missing or changed. `OUT/gradebook.csv`, one report per submission, the class summary
+and `OUT/batch.json` (what this run graded, reused, regraded, failed and skipped) are written
+from the whole gradebook at the end. One file never stops a batch: whatever goes wrong while
+reading, hashing, grading or committing it becomes that file's status.
+
+With `--scheduler`, submissions are graded on a Dask cluster (`executors_dask`): each task
+carries the submission's bytes (a `Shipment`), so workers need no shared filesystem.
+"""
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import secrets
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from functools import lru_cache, partial
+from pathlib import Path
+from typing import Any, Iterator, Sequence
+
+from grader import __version__
+from grader.intake import discover
+from grader.batch import gradebook
+from grader.intake import load
+from grader.cli.app import _Parser, add_common, check_options
+from grader.errors import UsageError
+
+EXIT_ALL_GRADED, EXIT_SOME_NOT_GRADED = 0, 1
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Options shared by every submission of one batch."""
+
+    seed: int
+    device: str
+    timeout: float | None
+
+    def key(self) -> str:
+        """The options part of the cache key."""
+        return json.dumps({"device": self.device, "timeout": self.timeout, "seed": self.seed}, sort_keys=True)
+
+
+@dataclass(frozen=True)
+class Counts:
+    """What one run did, written to OUT/batch.json and printed in one line."""
+
+    graded: int  # graded for the first time
+    reused: int  # taken from the gradebook (nothing that can change the verdict changed)
+    regraded: int  # graded again: the file, the grader, the exercise or an option changed (or --force)
+    failed: int  # could not be graded in this run (status "error")
+    skipped: int  # files passed over, each with its reason in skipped.txt
+    seed: int
+
+    def line(self) -> str:
+        return (f"grade batch: graded {self.graded}, reused {self.reused}, regraded {self.regraded}, "
+                f"failed {self.failed}, skipped {self.skipped}; seed {self.seed}")
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What grading one entry produced: a result, or why there is none."""
+
+    status: str  # "passed", "failed" or "error"
+    result: Any = None  # GradeResult
+    message: str = ""
+    final: bool = True  # False: the grading machinery failed, not the submission; a rerun retries it
+
+
+@dataclass(frozen=True)
+class Shipment:
+    """A submission as it travels to a Dask worker: its bytes, not its path.
+
+    `spec` and `version` are what the coordinator's content key assumed; a worker whose
+    grader differs refuses to grade rather than store a result under the wrong key.
+    """
+
+    student: str
+    exercise: int
+    filename: str
+    data: bytes
+    spec: str
+    version: str
+
+
+def parser() -> argparse.ArgumentParser:
+    p = _Parser(prog="grade batch", description="Grade a class: DIR/<student>/exerciseN.(py|ipynb).")
+    p.add_argument("dir", type=Path)
+    p.add_argument("--out", type=Path, required=True, help="folder for the gradebook and the reports")
+    p.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="submissions graded at once")
+    p.add_argument("--force", action="store_true", help="regrade everything")
+    p.add_argument("--only", action="append", metavar="STUDENT", help="grade only this student (repeatable)")
+    p.add_argument("--keep-executed", action="store_true",
+                   help="keep an executed copy of each notebook in OUT/executed/<student>/")
+    p.add_argument("--scheduler", metavar="ADDRESS", help="grade on a Dask cluster: tcp://HOST:PORT, "
+                   "tls://HOST:PORT, or local:N for N local worker processes (needs grader[dask]; "
+                   "--jobs is then unused)")
+    p.add_argument("--tls-ca-file", metavar="PEM", default="", help="CA certificate for a tls:// scheduler")
+    p.add_argument("--tls-cert", metavar="PEM", default="", help="client certificate for a tls:// scheduler")
+    p.add_argument("--tls-key", metavar="PEM", default="", help="client private key for a tls:// scheduler")
+    add_common(p)
+    return p
+
+
+def _tree_files(base: Path, keep: Any = lambda rel: True) -> list[Path]:
+    return sorted(p for p in base.rglob("*") if p.is_file() and "__pycache__" not in p.parts
+                  and not p.name.endswith((".pyc", ".pyo")) and keep(p.relative_to(base)))
+
+
+def _hash_files(h: Any, base: Path, files: list[Path]) -> None:
+    for path in files:
+        h.update(path.relative_to(base).as_posix().encode() + b"\0")
+        h.update(hashlib.sha256(path.read_bytes()).digest())
+
+
+@lru_cache(maxsize=None)
+def grader_hash() -> str:
+    """A hash of the grader package's own files (code, templates, data) and its version."""
+    base = Path(__file__).resolve().parent
+    h = hashlib.sha256(__version__.encode() + b"\0")
+    _hash_files(h, base, _tree_files(base))
+    return h.hexdigest()
+
+
+@lru_cache(maxsize=None)
+def spec_hash(exercise: int) -> str:
+    """A hash of what an exercise's verdicts depend on: the grader's own code and version, the
+    exercise's checks and reference, and the reference package's shared files (not the other
+    exercises' files)."""
+    import re
+
+    import reference
+
+    base = Path(reference.__file__).resolve().parent
+    other = re.compile(r"exercise(\d+)\.py$")
+
+    def keep(rel: Path) -> bool:
+        match = other.fullmatch(rel.name)
+        return match is None or int(match.group(1)) == exercise
+
+    h = hashlib.sha256(grader_hash().encode() + b"\0")
+    _hash_files(h, base, _tree_files(base, keep))
+    return h.hexdigest()
+
+
+def grade_entry(entry: discover.Entry, settings: Settings) -> Outcome:
+    """Grade one submission; anything that stops it becomes an 'error' outcome."""
+    from grader.judge import grade as judge
+
+    try:
+        submission = load.read_submission(entry.path, entry.root)
+        result = judge.grade(submission, judge.Options(settings.seed, settings.device, settings.timeout))
+    except (UsageError, LookupError) as exc:
+        return Outcome("error", message=str(exc))
+    except Exception as exc:  # a grader bug must not stop the batch
+        return Outcome("error", message=f"internal error: {type(exc).__name__}: {exc}")
+    return Outcome("passed" if result.passed else "failed", result)
+
+
+def ship(entry: discover.Entry, spec: str) -> Shipment | Outcome:
+    """The entry's bytes for a remote worker, or an 'error' outcome if it cannot be sent."""
+    try:
+        data = load.read_bytes(entry.path, entry.root)
+    except UsageError as exc:
+        return Outcome("error", message=str(exc))
+    return Shipment(entry.student, entry.exercise, entry.path.name, data, spec, __version__)
+
+
+def grade_shipment(shipment: Shipment, settings: Settings) -> Outcome:
+    """Runs on a Dask worker: grade the shipped bytes with the same sandbox and protocol."""
+    from grader.batch.executors_dask import prepare_worker
+
+    if shipment.version != __version__ or shipment.spec != spec_hash(shipment.exercise):
+        return Outcome("error", message=f"a Dask worker runs grader {__version__} with other checks for "
+                       f"exercise {shipment.exercise}: install the same grader on every worker", final=False)
+    prepare_worker()
+    with tempfile.TemporaryDirectory(prefix="grader-shipped-") as folder:
+        path = Path(folder) / Path(shipment.filename).name
+        path.write_bytes(shipment.data)
+        return grade_entry(discover.Entry(shipment.student, shipment.exercise, path), settings)
+
+
+def _row(entry: discover.Entry, key: str, outcome: Outcome) -> gradebook.Row:
+    from grader.results import gradescope
+    from grader.exercises.spec import load_exercise
+
+    if outcome.result is not None:
+        data = gradescope.results(outcome.result)
+        return gradebook.Row(entry.student, entry.exercise, str(entry.path), key, outcome.status,
+                             float(data["score"]), float(data["max_score"]), data, time.time())
+    try:
+        full = load_exercise(entry.exercise).max_score
+    except LookupError:
+        full = 0.0
+    data = gradescope.failure_results(f"Could not grade: {outcome.message}") | {"max_score": full}
+    return gradebook.Row(entry.student, entry.exercise, str(entry.path), key, "error", 0.0, full, data, time.time())
+
+
+def _seed(book: gradebook.Gradebook, wanted: int | None) -> int:
+    stored = book.meta("seed")
+    seed = wanted if wanted is not None else int(stored) if stored is not None else secrets.randbelow(2**31)
+    book.set_meta("seed", str(seed))
+    return seed
+
+
+def main(argv: Sequence[str]) -> int:
+    args = parser().parse_args(argv)
+    check_options(args)
+    if args.jobs < 1:
+        raise UsageError("--jobs must be at least 1")
+    cluster = _cluster(args)
+    found = discover.discover(args.dir)
+    entries = [e for e in found.entries if not args.only or e.student in args.only]
+    args.out.mkdir(parents=True, exist_ok=True)
+    if cluster is None:  # a Dask cluster's workers start their own
+        from grader.sandbox import run as sandbox
+
+        sandbox.warm_up(notebooks=True)
+    book = gradebook.Gradebook(args.out / "gradebook.sqlite")
+    try:
+        settings = Settings(_seed(book, args.seed), args.device, args.timeout)
+        plan = _todo(book, entries, settings, args.force)
+        skipped = found.skipped + plan.skipped
+        print(f"grade batch: {len(entries)} submissions ({plan.reused} already graded), "
+              f"{len(skipped)} files skipped, seed {settings.seed}", file=sys.stderr)
+        try:
+            failed = _run(book, plan.todo, settings, args.jobs, args.out, cluster, args.keep_executed)
+        except cluster.stops if cluster is not None else () as exc:  # the scheduler went away
+            print(f"grade batch: {exc}; the results graded so far are kept: run the same command again "
+                  "to resume", file=sys.stderr)
+            return EXIT_SOME_NOT_GRADED
+        rows = list(book.rows())  # the whole gradebook, whatever --only chose to grade this time
+        _write_outputs(args.out, rows, skipped, settings)
+    finally:
+        book.close()
+    counts = Counts(plan.fresh, plan.reused, len(plan.todo) - plan.fresh, failed, len(skipped), settings.seed)
+    write_counts(args.out / "batch.json", counts)
+    errored = sum(r.status == "error" for r in rows)
+    print(f"grade batch: wrote {args.out / 'gradebook.csv'}; {errored or 'no'} submission(s) could not be graded",
+          file=sys.stderr)
+    print(counts.line(), file=sys.stderr)
+    return EXIT_SOME_NOT_GRADED if errored or failed else EXIT_ALL_GRADED
+
+
+def write_counts(path: Path, counts: Counts) -> None:
+    """OUT/batch.json: this run's counts and seed."""
+    from dataclasses import asdict
+
+    path.write_text(json.dumps(asdict(counts), indent=2) + "\n", encoding="utf-8")
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What a run must grade (entry, key), how many of those are new, and what it reuses or skips."""
+
+    todo: list[tuple[discover.Entry, str]]
+    fresh: int
+    reused: int
+    skipped: tuple[discover.Skipped, ...]
+
+
+def _todo(book: gradebook.Gradebook, entries: list[discover.Entry], settings: Settings, force: bool) -> Plan:
+    """Which entries to grade: new ones, changed ones (any part of the key), all with --force.
+
+    A file that cannot be read or hashed is skipped with the reason; the others go on."""
+    hashes: dict[int, str] = {}
+    todo, skipped, fresh, reused = [], [], 0, 0
+    options = settings.key()
+    for entry in entries:
+        try:
+            if entry.exercise not in hashes:
+                hashes[entry.exercise] = spec_hash(entry.exercise)
+            data = load.read_bytes(entry.path, entry.root)
+            key = gradebook.content_key(data, hashes[entry.exercise], __version__, settings.seed, options)
+            stored = book.key_of(entry.student, entry.exercise)
+        except UsageError as exc:
+            skipped.append(discover.Skipped(entry.path, str(exc)))
+            continue
+        except Exception as exc:  # one file never stops a batch
+            skipped.append(discover.Skipped(entry.path, f"could not be read or hashed ({type(exc).__name__}: "
+                                                        f"{str(exc)[:200]})"))
+            continue
+        if stored == key and not force:
+            reused += 1
+            continue
+        fresh += stored is None
+        todo.append((entry, key))
+    return Plan(todo, fresh, reused, tuple(skipped))
+
+
+def _cluster(args: argparse.Namespace) -> Any:
+    """The Dask cluster to grade on (not yet connected), or None for this machine's pool."""
+    if args.scheduler is None:
+        if args.tls_ca_file or args.tls_cert or args.tls_key:
+            raise UsageError("--tls-* options need --scheduler tls://HOST:PORT")
+        return None
+    try:
+        from grader.batch import executors_dask
+    except ImportError as exc:
+        raise UsageError(f"--scheduler needs Dask ({exc}): pip install 'honest-grader[dask]'") from None
+    executors_dask.parse_scheduler(args.scheduler)
+    return executors_dask.Cluster(args.scheduler, executors_dask.Tls(args.tls_ca_file, args.tls_cert, args.tls_key))
+
+
+def _local(todo: list[tuple[discover.Entry, str]], settings: Settings,
+           jobs: int) -> Iterator[tuple[tuple[discover.Entry, str], Outcome]]:
+    from grader.containment import cgroups
+    from grader.batch.executors import LocalExecutor
+
+    cgroups.share_cpus(jobs)  # each worker's CPU is capped at its share of the machine
+    return LocalExecutor(jobs).map_unordered(lambda item: grade_entry(item[0], settings), todo)
+
+
+def _remote(todo: list[tuple[discover.Entry, str]], settings: Settings,
+            executor: Any) -> Iterator[tuple[tuple[discover.Entry, str], Outcome]]:
+    """Ship each entry's bytes to the cluster; one that cannot be sent is an 'error' outcome here."""
+    items = {(e.student, e.exercise): (e, k) for e, k in todo}
+    refused: list[tuple[tuple[discover.Entry, str], Outcome]] = []
+
+    def shipments() -> Iterator[Shipment]:
+        for entry, key in todo:
+            shipped = ship(entry, spec_hash(entry.exercise))
+            if isinstance(shipped, Shipment):
+                yield shipped
+            else:
+                refused.append(((entry, key), shipped))
+
+    def lost(shipment: Shipment, exc: BaseException) -> Outcome:
+        return Outcome("error", message=f"the Dask task failed: {type(exc).__name__}: {exc}", final=False)
+
+    for shipment, outcome in executor.map_unordered(partial(grade_shipment, settings=settings), shipments(),
+                                                    on_error=lost):
+        while refused:
+            yield refused.pop(0)
+        yield items[(shipment.student, shipment.exercise)], outcome
+    yield from refused
+
+
+def _run(book: gradebook.Gradebook, todo: list[tuple[discover.Entry, str]], settings: Settings, jobs: int,
+         out: Path, cluster: Any = None, keep_executed: bool = False) -> int:
+    """Grade everything in `todo`, committing each result as it arrives; returns the error count."""
+    from contextlib import nullcontext
+
+    from grader.batch.progress import Progress
+
+    errors = 0
+    with (cluster if cluster is not None and todo else nullcontext()) as executor, Progress(len(todo)) as progress:
+        outcomes = _remote(todo, settings, executor) if executor is not None else _local(todo, settings, jobs)
+        for (entry, key), outcome in outcomes:
+            if outcome.final:
+                outcome = _commit(book, entry, key, outcome, out, keep_executed)
+            errors += outcome.status == "error"
+            progress.advance(entry.student, entry.exercise, outcome)
+    return errors
+
+
+def _commit(book: gradebook.Gradebook, entry: discover.Entry, key: str, outcome: Outcome, out: Path,
+            keep_executed: bool) -> Outcome:
+    """Store one result and write its reports; a failure here becomes that file's 'error' row."""
+    try:
+        _store(book, entry, key, outcome, out, keep_executed)
+        return outcome
+    except Exception as exc:  # one file never stops a batch
+        failed = Outcome("error", message=f"its result could not be stored: {type(exc).__name__}: {str(exc)[:200]}")
+    try:
+        _store(book, entry, "", failed, out, False)  # an empty key: a rerun retries it
+    except Exception as exc:
+        print(f"grade batch: {load.shown(entry.student)} exercise{entry.exercise}: could not be stored "
+              f"({type(exc).__name__}: {str(exc)[:200]})", file=sys.stderr)
+    return failed
+
+
+def _store(book: gradebook.Gradebook, entry: discover.Entry, key: str, outcome: Outcome, out: Path,
+           keep_executed: bool) -> None:
+    from grader.batch import summary as classreport
+
+    row = _row(entry, key, outcome)
+    classreport.write_submission_reports(out / "reports", entry.student, entry.exercise, outcome.result, row.result)
+    if keep_executed and outcome.result is not None and entry.path.suffix.lower() == ".ipynb":
+        from grader.results.executed import write_executed
+
+        write_executed(entry.path, outcome.result, classreport.report_dir(out / "executed", entry.student)
+                       / f"exercise{entry.exercise}.ipynb")
+    book.put(row)  # committed: a rerun will not grade this one again
+
+
+def _write_outputs(out: Path, rows: list[gradebook.Row], skipped: tuple[discover.Skipped, ...],
+                   settings: Settings) -> None:
+    from grader.batch import summary as classreport
+
+    gradebook.write_csv(rows, out / "gradebook.csv")
+    shown_skipped = tuple(discover.Skipped(Path(load.shown(str(s.path))), s.reason) for s in skipped)  # display only
+    classreport.write_summary(out, rows, shown_skipped, settings.seed)

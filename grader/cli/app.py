@@ -1,0 +1,222 @@
+"""The `grade` command: known problems become one clear line and an exit code.
+
+Exit status: 0 every check passed, 1 some check failed, 2 nothing could be graded.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Sequence
+
+from grader.errors import GraderBug, UsageError
+
+if TYPE_CHECKING:
+    from grader.results.model import GradeResult
+
+EXIT_PASSED, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+REPORT_FORMATS = ("html", "md", "junit", "gradescope")
+SUBCOMMANDS = ("batch", "doctor", "data", "init-ci", "bundle")  # see commands.COMMANDS
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that reports errors as one line (and exit status 2)."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        raise UsageError(message)
+
+
+def file_parser() -> argparse.ArgumentParser:
+    p = _Parser(prog="grade", description="Grade one exercise submission (.py or .ipynb).",
+                epilog=f"Other commands: {', '.join(SUBCOMMANDS)} (grade COMMAND --help).")
+    p.add_argument("file", help="the submission: exerciseN.py or exerciseN.ipynb")
+    add_common(p)
+    p.add_argument("--json", metavar="OUT", type=Path, help="also write Gradescope's results.json to OUT "
+                   "(the same as --report gradescope=OUT)")
+    p.add_argument("--keep-executed", metavar="PATH", type=Path,
+                   help="for a notebook: write a copy holding the outputs of the graded run to PATH")
+    p.add_argument("--report", metavar="FORMAT=PATH", action="append", type=report_spec, default=[],
+                   help=f"also write a report; FORMAT is one of {', '.join(REPORT_FORMATS)} (repeatable)")
+    return p
+
+
+def report_spec(text: str) -> tuple[str, Path]:
+    """`FORMAT=PATH` -> (format, path)."""
+    fmt, sep, path = text.partition("=")
+    fmt = fmt.strip().lower()
+    if not sep or not path:
+        raise argparse.ArgumentTypeError(f"expected FORMAT=PATH, got {text!r}")
+    if fmt not in REPORT_FORMATS:
+        raise argparse.ArgumentTypeError(f"unknown report format {fmt!r} (one of {', '.join(REPORT_FORMATS)})")
+    return fmt, Path(path)
+
+
+def add_common(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--seed", type=int, help="seed for every input (default: random, printed in the report)")
+    p.add_argument("--device", choices=("cpu", "cuda", "auto"), default="auto",
+                   help="where the student's code runs (auto: CUDA when available)")
+    p.add_argument("--timeout", type=float, help="seconds for the whole submission (default 60, 300 for exercise 6)")
+    p.add_argument("--isolation", choices=("best-effort", "strict"), default="best-effort",
+                   help="strict: refuse to grade (exit 2) unless the worker gets PID and network "
+                        "namespaces, Landlock and rlimits (see `grade doctor`)")
+    p.add_argument("--templates", metavar="DIR", help="a folder of Jinja templates that override the built-in ones")
+
+
+def check_options(args: argparse.Namespace) -> None:
+    if args.timeout is not None and not (0 < args.timeout <= 24 * 3600):
+        raise UsageError("--timeout must be a positive number of seconds")
+    if args.seed is not None and not (0 <= args.seed < 2**63):
+        raise UsageError("--seed must be a non-negative integer")
+
+
+def grade_file(argv: Sequence[str]) -> int:
+    """`grade FILE`: grade, print the report, write the requested files.
+
+    `--json OUT` is written on every way out: a results.json of the grade, or one saying why
+    there is none (bad input, the grader's own failure)."""
+    try:
+        args = file_parser().parse_args(argv)
+    except UsageError as exc:
+        target = _json_target(argv)
+        if target is not None:
+            _write_failure_json(target, str(exc))
+        raise
+    reports: list[tuple[str, Path]] = list(args.report) + ([("gradescope", args.json)] if args.json else [])
+    written: list[bool] = []
+    try:
+        return _grade_file(args, reports, written)
+    except (UsageError, GraderBug) as exc:
+        if not written:
+            _write_failure_jsons(reports, str(exc))
+        raise
+    except BaseException as exc:  # the grader's own failure, or an interrupt
+        if not written:
+            why = "interrupted" if isinstance(exc, KeyboardInterrupt) else f"internal error (not your fault): " \
+                                                                            f"{type(exc).__name__}"
+            _write_failure_jsons(reports, why)
+        raise
+
+
+def _json_target(argv: Sequence[str]) -> Path | None:
+    """Where --json asks for results.json, from arguments that did not parse as a whole."""
+    p = _Parser(add_help=False)
+    p.add_argument("--json", type=Path)
+    try:
+        return p.parse_known_args(list(argv))[0].json
+    except UsageError:
+        return None
+
+
+def _write_failure_jsons(reports: Sequence[tuple[str, Path]], reason: str) -> None:
+    for fmt, path in reports:
+        if fmt == "gradescope":
+            _write_failure_json(path, reason)
+
+
+def _grade_file(args: argparse.Namespace, reports: list[tuple[str, Path]], written: list[bool]) -> int:
+    try:
+        check_options(args)
+        from grader.sandbox import warm
+
+        # the warm parent imports torch while we import the rest, read, plan and wait
+        warm.warm_up(notebooks=str(args.file).lower().endswith(".ipynb"))
+        from grader.judge import grade as judge
+        from grader.intake import load
+        from grader.results import render as report
+
+        submission = load.read_submission(args.file)
+
+        options = judge.Options(seed=args.seed if args.seed is not None else judge.default_seed(),
+                                device=args.device, timeout=args.timeout, isolation=args.isolation)
+        try:
+            result = judge.grade(submission, options)
+        except LookupError as exc:
+            raise UsageError(str(exc)) from None
+    except UsageError as exc:
+        _github_usage_error(str(exc))
+        raise
+    try:
+        report.print_terminal(result, folder=args.templates)
+    finally:
+        written.append(True)
+        write_reports(result, reports, args.templates)
+    if args.keep_executed is not None and submission.notebook:
+        from grader.results.executed import write_executed
+
+        try:
+            write_executed(submission.path, result, args.keep_executed)
+        except OSError as exc:
+            raise UsageError(f"cannot write {args.keep_executed}: {exc.strerror}") from None
+    from grader.results import github
+
+    if github.in_actions():
+        github.publish(result, Path(args.file), folder=args.templates)
+    return EXIT_PASSED if result.passed else EXIT_FAILED
+
+
+def write_reports(result: GradeResult, reports: Sequence[tuple[str, Path]], folder: str | None) -> None:
+    """Write each requested report; UsageError naming those that could not be written."""
+    from grader.results import gradescope
+    from grader.results import render as report
+
+    problems = []
+    for fmt, path in reports:
+        try:
+            if fmt == "gradescope":
+                gradescope.write(path, gradescope.results(result, folder))
+            else:
+                report.write(path, report.render_format(fmt, result, folder))
+        except OSError as exc:
+            problems.append(f"cannot write {path}: {exc.strerror or exc}")
+    if problems:
+        raise UsageError("; ".join(problems))
+
+
+def _write_failure_json(path: Path, reason: str) -> None:
+    from grader.results import gradescope
+
+    try:
+        gradescope.write(path, gradescope.failure_results(f"Could not grade: {reason}"))
+    except (OSError, ValueError):  # ValueError: a NUL in the path
+        pass
+
+
+def _github_usage_error(reason: str) -> None:
+    from grader.results import github
+
+    if github.in_actions():
+        github.publish_usage_error(reason)
+
+
+def one_line(exc: BaseException) -> str:
+    """The message on one line: control characters (from file names, say) escaped."""
+    from grader.results.escape import text_line
+
+    return text_line(exc)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of `grade` and `python -m grader`."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    try:
+        if argv and argv[0] in SUBCOMMANDS:
+            from grader.cli import commands
+
+            return commands.run(argv[0], argv[1:])
+        return grade_file(argv)
+    except UsageError as exc:
+        print(f"grade: error: {one_line(exc)}", file=sys.stderr)
+        return EXIT_USAGE
+    except GraderBug as exc:
+        print(f"grade: internal error (not your fault): {one_line(exc)}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("grade: interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:  # a bug in the grader: one line, never a traceback (GRADER_DEBUG=1 shows it)
+        if os.environ.get("GRADER_DEBUG"):
+            raise
+        print(f"grade: internal error (not your fault; GRADER_DEBUG=1 shows details): {type(exc).__name__}: "
+              f"{str(exc)[:300]}", file=sys.stderr)
+        return EXIT_USAGE

@@ -1,0 +1,1 @@
+"""Namespaces, Landlock, seccomp, cgroups, rlimits (worker side, before student code)."""

@@ -1,0 +1,1 @@
+"""Student and Gradescope bundles and the Gradescope runner."""

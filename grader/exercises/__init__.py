@@ -1,0 +1,1 @@
+"""What an exercise declares: checks, cases, verdicts, comparison, diagnoses."""

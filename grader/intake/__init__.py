@@ -1,0 +1,1 @@
+"""Reading submissions safely (.py, .ipynb) and discovering a class."""

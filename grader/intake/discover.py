@@ -1,0 +1,145 @@
+"""Find a class's submissions: `DIR/<student>/exerciseN.(py|ipynb)` or `DIR/<student>_exerciseN.*`."""
+from __future__ import annotations
+
+import os
+import stat
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterator
+
+from grader.intake import load
+from grader.errors import UsageError
+
+SUFFIXES = (".py", ".ipynb")
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One submission to grade."""
+
+    student: str
+    exercise: int
+    path: Path
+    root: Path | None = None  # the folder its real path must stay inside (default: its own)
+
+
+@dataclass(frozen=True)
+class Skipped:
+    """A file that is not graded, and why."""
+
+    path: Path
+    reason: str
+
+
+@dataclass(frozen=True)
+class Found:
+    entries: tuple[Entry, ...]
+    skipped: tuple[Skipped, ...]
+
+
+def _exercise_of(path: Path, root: Path | None = None) -> int:
+    """The exercise number by the contract's rules (marker first, then the file name).
+
+    An unreadable file named like an exercise is still an entry: grading it reports why.
+    A file that is not read at all (a link, a special or oversized file) raises load.Refused.
+    """
+    try:
+        text = load.read_text(path, root)
+    except load.Refused:
+        raise
+    except UsageError:
+        return load.exercise_number(path, "")
+    if path.suffix.lower() == ".py":
+        return load.exercise_number(path, text)
+    try:
+        cells = load.notebook_cells(path, text)
+    except UsageError:
+        return load.exercise_number(path, "")  # graded later, and reported as unreadable
+    return load.exercise_number(path, cells[0][1] if cells else "")
+
+
+def _hidden(name: str) -> bool:
+    return name.startswith((".", "__"))
+
+
+def walk(folder: Path) -> Iterator[Path]:
+    """Every non-folder under `folder` (links and special files included, to be refused when
+    read), in name order; links to folders are never followed, hidden names are ignored."""
+    try:
+        children = sorted(os.scandir(folder), key=lambda e: e.name)
+    except OSError:
+        return
+    for child in children:
+        if _hidden(child.name):
+            continue
+        if child.is_dir(follow_symlinks=False):
+            yield from walk(Path(child.path))
+        else:
+            yield Path(child.path)
+
+
+def _candidates(root: Path) -> list[tuple[str, Path]]:
+    """(student, file) pairs from both layouts; hidden files and folders are ignored."""
+    out = []
+    for child in sorted(root.iterdir()):
+        if _hidden(child.name):
+            continue
+        if child.is_dir() and not child.is_symlink():
+            out += [(child.name, f) for f in walk(child)]
+        else:
+            student = child.name.split("_", 1)[0] if "_" in child.name else ""
+            out.append((student, child))
+    return out
+
+
+def _kind(path: Path) -> str:
+    """Why a file with the wrong suffix is passed over."""
+    try:
+        mode = path.lstat().st_mode
+    except OSError:
+        mode = 0
+    if stat.S_ISLNK(mode):
+        return "a symbolic link: links are not followed"
+    return "not a .py or .ipynb file"
+
+
+def _mtime(path: Path) -> float:
+    try:
+        return path.lstat().st_mtime
+    except OSError:
+        return 0.0
+
+
+def discover(root: Path) -> Found:
+    """Every gradable submission under `root`; for a student with two files for one
+    exercise, the newest is taken and the other listed as skipped."""
+    if not root.is_dir():
+        raise UsageError(f"not a folder: {root}")
+    chosen: dict[tuple[str, int], Entry] = {}
+    skipped: list[Skipped] = []
+    for student, path in _candidates(root):
+        if path.suffix.lower() not in SUFFIXES:
+            skipped.append(Skipped(path, _kind(path)))
+            continue
+        if not student:
+            skipped.append(Skipped(path, "no student name (expected DIR/<student>/file or DIR/<student>_file)"))
+            continue
+        try:
+            number = _exercise_of(path, root)
+        except UsageError as exc:
+            skipped.append(Skipped(path, str(exc)))
+            continue
+        except Exception as exc:  # one file never stops a batch
+            skipped.append(Skipped(path, f"could not be read ({type(exc).__name__}: {str(exc)[:200]})"))
+            continue
+        entry = Entry(student, number, path, root)
+        old = chosen.get((student, number))
+        if old is None:
+            chosen[(student, number)] = entry
+            continue
+        newer, older = (entry, old) if _mtime(path) > _mtime(old.path) else (old, entry)
+        chosen[(student, number)] = newer
+        skipped.append(Skipped(older.path, f"an older submission of exercise {number} "
+                                           f"(graded: {load.shown(newer.path.name)})"))
+    entries = tuple(sorted(chosen.values(), key=lambda e: (e.student, e.exercise)))
+    return Found(entries, tuple(skipped))

@@ -1,0 +1,1 @@
+"""Plan inputs from the seed, collect answers, decide, score (numpy only)."""

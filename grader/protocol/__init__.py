@@ -1,0 +1,1 @@
+"""The process boundary: tasks out, npz + JSON answers back, no pickle."""

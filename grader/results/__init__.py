@@ -1,0 +1,1 @@
+"""The result model, rendering, Gradescope, JUnit and GitHub outputs."""

@@ -1,0 +1,1 @@
+"""The warm parent, workers and deadlines (judge side)."""

@@ -1,0 +1,1 @@
+"""Student and reference workers and generic probes: the only place torch is imported."""
