@@ -153,7 +153,7 @@ def test_check_declarations_import_no_solution(tmp_path: Path) -> None:
 
 
 def test_solution_file_names_are_recognised() -> None:
-    names = ["grader/judge.py", "reference/checks/exercise1.py", "reference/exercise1.py",
+    names = ["grader/judge/grade.py", "reference/checks/exercise1.py", "reference/exercise1.py",
              "reference/numpy_solutions.py", "reference_data/exercise1/seed-1.json"]
     assert bundle.solution_files(names) == ["reference/exercise1.py", "reference/numpy_solutions.py"]
 
@@ -244,8 +244,8 @@ def test_student_wheel_holds_no_solution(student_venv: tuple[Path, Path]) -> Non
         names = zf.namelist()
     assert bundle.solution_files(names) == [] and leaked_snippets(wheel) == []
     assert {"reference/checks/exercise1.py", "reference_data/manifest.json", f"reference_data/exercise2/seed-{PUBLIC[1]}.npz",
-            "grader/judge.py", "grader/student_cli.py"} <= set(names)
-    assert "grader/bundle.py" not in names
+            "grader/judge/grade.py", "grader/cli/student.py"} <= set(names)
+    assert "grader/distribution/bundle.py" not in names
     for module in ("reference.exercise1", "reference.exercise2", "reference.numpy_solutions"):
         proc = subprocess.run([str(python), "-c", f"import {module}"], capture_output=True, text=True,
                               cwd=python.parent, env=venv_env())
@@ -429,3 +429,13 @@ def test_stripping_keeps_what_other_modules_import() -> None:
     assert "secret" not in out and "def helper" in out and "'f', 'hidden check 1', 2, _hidden_cases" in out
     assert "def secret_cases" in bundle.strip_hidden_source(source, {"secret_cases"})
     assert "def secret_cases" in bundle.strip_hidden_source(source, None)
+
+
+def test_pyproject_lists_every_grader_package() -> None:
+    """A subpackage missing from pyproject.toml would be left out of the wheel."""
+    import tomllib
+
+    from grader.distribution.bundle import SOURCE, grader_packages
+
+    listed = tomllib.loads((SOURCE / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"]
+    assert set(grader_packages()) <= set(listed)

@@ -36,7 +36,7 @@ def test_distribution_names_are_ours() -> None:
     student = (ROOT / "packaging" / "student-pyproject.toml").read_text(encoding="utf-8")
     assert f'name = "{NAME}-student"' in student
     bare = re.compile(r"""pip3?\s+install\s+["']?grader(?![\w-])|["']grader(==|\s*@)""")
-    for doc in ("README.md", "docs/DISTRIBUTION.md", "docs/CI.md", "docs/DASK.md", "grader/initci.py",
+    for doc in ("README.md", "docs/DISTRIBUTION.md", "docs/CI.md", "docs/DASK.md", "grader/cli/initci.py",
                 "grader/templates/github_workflow.yml.j2", "packaging/setup.sh"):
         assert not bare.search((ROOT / doc).read_text(encoding="utf-8")), doc
 

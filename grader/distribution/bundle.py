@@ -2,7 +2,7 @@
 
 - `grade bundle student --out DIR`: a wheel for students. It holds `grader/`, the check
   declarations (`reference/checks/`) and a generated `reference_data/` package of
-  precomputed answers for a few public seeds (`grader/answers.py`), but no reference
+  precomputed answers for a few public seeds (`grader/judge/answers.py`), but no reference
   solution: `reference/exercise*.py` and `reference/numpy_solutions.py` stay behind, and so
   does the source of the hidden checks (`strip_hidden_checks`: each keeps its function and
   points under a neutral name and is reported as pending).
@@ -36,7 +36,7 @@ PACKAGING = SOURCE / "packaging"
 DEFAULT_SEEDS = 5
 # Never in a student's wheel: the solutions (checked again in the built wheel).
 SOLUTION_GLOBS = ("reference/exercise*.py", "reference/numpy_solutions.py")
-STUDENT_OMITS = ("bundle.py", "autograder.py")  # instructor-only modules of grader/
+STUDENT_OMITS = ("bundle.py", "gradescope_runner.py")  # instructor-only modules of grader/distribution/
 _IGNORE = shutil.ignore_patterns("__pycache__", "*.pyc", "*.egg-info")
 
 
@@ -227,11 +227,11 @@ def stage_student(staging: Path, numbers: Sequence[int], seeds: Sequence[int]) -
     data = staging / answers.PACKAGE
     data.mkdir()
     (data / "__init__.py").write_text('"""Precomputed expected answers for the public seeds (data only; '
-                                      'see grader/answers.py)."""\n', encoding="utf-8")
+                                      'see grader/judge/answers.py)."""\n', encoding="utf-8")
     precompute(data, numbers, seeds)
     _rename_hidden_in_manifest(data / answers.MANIFEST)
     fill = {"version": f"{__version__}+student", "dependencies": json.dumps(_dependencies()),
-            "packages": json.dumps(["grader", "grader.data", "grader.templates", "reference", "reference.checks",
+            "packages": json.dumps([*grader_packages(), "reference", "reference.checks",
                                  answers.PACKAGE, *(f"{answers.PACKAGE}.exercise{n}" for n in numbers)]),
             "nseeds": len(seeds), "seeds": ", ".join(map(str, seeds))}
     (staging / "pyproject.toml").write_text(_template("student-pyproject.toml", fill), encoding="utf-8")
@@ -385,6 +385,15 @@ def _rename_hidden_in_manifest(path: Path) -> None:
         table["checks"] = [renamed.get(n, n) for n in table.get("checks", [])]
         table["hidden"] = list(renamed.values())
     path.write_text(json.dumps(data, indent=1), encoding="utf-8")
+
+
+def grader_packages(root: Path = SOURCE) -> list[str]:
+    """The `grader` package and its subpackages (templates, a data-only folder, included)."""
+    top = root / "grader"
+    found = ["grader"] + sorted("grader." + ".".join(d.relative_to(top).parts) for d in top.rglob("*")
+                                if d.is_dir() and ((d / "__init__.py").exists() or d.name == "templates")
+                                and "__pycache__" not in d.parts)
+    return found
 
 
 def _template(name: str, fill: dict[str, object]) -> str:

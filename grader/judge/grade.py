@@ -143,7 +143,7 @@ def _readable(msg: wire.Message, expected: wire.Message | None) -> bool:
             and not wire.unlike(expected.header.get("info"), info))
 
 
-# --- the student bundle: expected answers from a precomputed store (grader/answers.py) ---
+# --- the student bundle: expected answers from a precomputed store (grader/judge/answers.py) ---
 
 def _grade_precomputed(submission: Submission, options: Options, exercise: Exercise, planned: list[Planned],
                        store: answers.Store, t0: float) -> GradeResult:

@@ -1,7 +1,7 @@
 """Each defence layer is proved necessary: with it (and its backups) switched off, a hostile
 case gets out; with only its backups off, the layer alone holds the case.
 
-Switches are GRADER_TEST_DISABLE_LAYERS (see grader/isolation.py). A layer this machine
+Switches are GRADER_TEST_DISABLE_LAYERS (see grader/containment/isolation.py). A layer this machine
 cannot give is skipped, since there is nothing to prove there (`grade doctor` lists them).
 """
 from __future__ import annotations
