@@ -207,7 +207,7 @@ def test_cli_under_github_actions_with_a_hostile_submission(tmp_path: Path, monk
 def test_workflow_removes_the_python_problem_matcher(tmp_path: Path) -> None:
     """setup-python's problem matcher is not stopped by stop-commands: the workflow removes it."""
     (tmp_path / "exercise1.py").write_text("# exercise: 1\n", encoding="utf-8")
-    assert cli.main(["init-ci", "--dir", str(tmp_path)]) == 0
+    assert cli.main(["init-ci", "--dir", str(tmp_path), "--git", "https://example.org/course/grader.git"]) == 0
     text = (tmp_path / ".github" / "workflows" / "grade.yml").read_text()
     assert text.index('echo "::remove-matcher owner=python::"') < text.index("grade \"")
 
