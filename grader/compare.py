@@ -22,6 +22,17 @@ def tolerance(dtype: str, rtol: float | None = None, atol: float | None = None) 
     return (base[0] if rtol is None else rtol, base[1] if atol is None else atol)
 
 
+def rounding_atol(dtype: str, magnitude: float, ulps: float = 8.0) -> float:
+    """An absolute tolerance admitting `ulps` roundings of terms as large as `magnitude`.
+
+    Algebraically equivalent forms (a square expanded, a sum reordered) differ by the
+    rounding of their largest intermediate terms, not of the result: e.g.
+    (a*a - 2*a*b + b*b) / 2 against (a - b) ** 2 / 2 loses digits of a² when a ≈ b.
+    """
+    eps = float(np.finfo(np.dtype(dtype)).eps) if dtype in TOLERANCES and dtype != "bfloat16" else 0.0
+    return max(TOLERANCES.get(dtype, (0.0, 0.0))[1], ulps * eps * float(magnitude))
+
+
 def fmt_index(index: tuple[int, ...]) -> str:
     return "(" + ", ".join(str(int(i)) for i in index) + ")" if index else "()"
 

@@ -107,6 +107,10 @@ def build_arg(spec: dict[str, Any], arrays: Arrays, env: ProbeEnv) -> Any:
     if spec.get("as", "torch") == "numpy":
         return np.array(data, copy=True)
     tensor = torch.tensor(data, device=env.device)
+    if spec.get("layout") == "non-contiguous" and data.ndim >= 2:
+        # the same values in transposed storage: X.view(...) raises where X.reshape(...) works
+        flipped = torch.tensor(np.ascontiguousarray(data.transpose()), device=env.device)
+        tensor = flipped.permute(*reversed(range(data.ndim)))
     if spec.get("requires_grad"):
         tensor.requires_grad_(True)
     return tensor
@@ -199,7 +203,8 @@ def probe_sgd_step(ns: dict[str, Any], fn_name: str, arrays: Arrays, params: dic
     """Call an in-place optimiser step on leaf tensors with planted gradients.
 
     params: ``params`` (list of {"array": key, "grad": key or None}), ``args`` (the
-    remaining positional arguments as specs, e.g. lr and batch_size).
+    remaining positional arguments as specs, e.g. lr and batch_size), ``container``
+    ("list", the default, or "generator": a one-shot iterable like net.parameters()).
     Reports for each parameter: its values afterwards, whether it is the same object in
     the same storage, still a leaf requiring grad, and its ``.grad`` afterwards.
     """
@@ -214,8 +219,10 @@ def probe_sgd_step(ns: dict[str, Any], fn_name: str, arrays: Arrays, params: dic
     pointers = [p.data_ptr() for p in tensors]
     container = list(tensors)
     extra = [build_arg(s, arrays, env) for s in params.get("args", [])]
-    check_signature(fn, fn_name, [container, *extra], {})
-    out = fn(container, *extra)
+    # ``container``: "generator" passes a one-shot iterable, as net.parameters() is
+    given: Any = (p for p in container) if params.get("container") == "generator" else container
+    check_signature(fn, fn_name, [given, *extra], {})
+    out = fn(given, *extra)
     answer = Answer()
     answer.describe("out", out)
     facts = []

@@ -68,6 +68,9 @@ def value(key: str = "out", *, what: str = "the result", kind: str | None = None
           noun: str = "result") -> Verdict:
     """The answer at `key` has the expected kind, dtype and shape, is finite and close.
 
+    Without `atol`, a case may set its own in ``context["atol"][key]`` (the rounding an
+    algebraically equivalent form can show on that case's inputs, see compare.rounding_atol).
+
     `expected_key` takes the expected value from another key of the reference's answer
     (e.g. the autograd gradient the probe computed beside the reference's own result).
     """
@@ -89,7 +92,8 @@ def value(key: str = "out", *, what: str = "the result", kind: str | None = None
             return None
         if g is None or g.shape != e.shape:
             return Failure(f"{what} carried no readable values")
-        return close_arrays(g, e, what, rtol, atol, factors(case) if factors else case.context.get("factors", {}),
+        a = atol if atol is not None else case.context.get("atol", {}).get(key)
+        return close_arrays(g, e, what, rtol, a, factors(case) if factors else case.context.get("factors", {}),
                             noun=noun, notes=case.context.get("factor_notes", ()))
 
     return verdict

@@ -42,9 +42,17 @@ def make_case(rng: np.random.Generator, shapes: list[tuple[int, ...]], lr: float
     return Case(label, arrays, params, {"lr": lr, "batch_size": batch_size, "none": none_grads})
 
 
+def as_generator(case: Case) -> Case:
+    """The same case with `params` passed as a one-shot generator, as net.parameters() is:
+    code that loops over params twice (update, then clear) sees nothing the second time."""
+    return Case(case.label.replace("params [", "params (a generator, like net.parameters()) [", 1), case.arrays,
+                case.params | {"container": "generator"}, case.context)
+
+
 def update_cases(rng: np.random.Generator) -> list[Case]:
     return [make_case(rng, SHAPE_SETS[0], 0.03, 10), make_case(rng, SHAPE_SETS[1], 0.5, 7),
-            make_case(rng, SHAPE_SETS[2], 0.1, 1), make_case(rng, SHAPE_SETS[0], 1e-3, 256, scale=100.0)]
+            make_case(rng, SHAPE_SETS[2], 0.1, 1), make_case(rng, SHAPE_SETS[0], 1e-3, 256, scale=100.0),
+            as_generator(make_case(rng, SHAPE_SETS[1], 0.1, 5))]
 
 
 def unseen_cases(rng: np.random.Generator) -> list[Case]:
@@ -58,7 +66,8 @@ def unseen_cases(rng: np.random.Generator) -> list[Case]:
 
 
 def none_cases(rng: np.random.Generator) -> list[Case]:
-    return [make_case(rng, SHAPE_SETS[1], 0.2, 4, none_grads=(1,)), make_case(rng, SHAPE_SETS[0], 0.2, 3, none_grads=(0,))]
+    return [make_case(rng, SHAPE_SETS[1], 0.2, 4, none_grads=(1,)), make_case(rng, SHAPE_SETS[0], 0.2, 3, none_grads=(0,)),
+            as_generator(make_case(rng, SHAPE_SETS[1], 0.2, 2, none_grads=(0, 2)))]
 
 
 def _facts(got: Message) -> list[dict[str, Any]]:
