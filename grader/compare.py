@@ -65,12 +65,14 @@ def mismatch(got: np.ndarray, expected: np.ndarray, rtol: float, atol: float) ->
     if ok.all():
         return None
     bad = ~ok
+    # statistics over the mismatched finite elements only; NaN/Inf are counted and located apart
+    finite_bad = bad & np.isfinite(g) & np.isfinite(e)
     with np.errstate(invalid="ignore", divide="ignore"):
-        rel = diff / np.abs(e)
-    finite_diff = np.where(np.isfinite(diff), diff, -1.0)
-    finite_rel = np.where(np.isfinite(rel), rel, -1.0)
-    i_abs = np.unravel_index(int(np.argmax(finite_diff)), g.shape) if g.size else ()
-    i_rel = np.unravel_index(int(np.argmax(finite_rel)), g.shape) if g.size else ()
+        rel = np.where(finite_bad & (e != 0), diff / np.where(e != 0, np.abs(e), 1.0), -np.inf)
+    abs_bad = np.where(finite_bad, diff, -np.inf)
+    max_abs, i_abs = _largest(abs_bad, finite_bad)
+    max_rel, i_rel = _largest(rel, finite_bad & (e != 0))
+    nonfinite_bad = ~np.isfinite(g) & np.isfinite(e)
     rows = tuple(
         Row(fmt_index(tuple(i)), fmt_value(g[tuple(i)]), fmt_value(e[tuple(i)]))
         for i in np.argwhere(bad)[:MAX_ROWS]
@@ -79,12 +81,21 @@ def mismatch(got: np.ndarray, expected: np.ndarray, rtol: float, atol: float) ->
         shape=tuple(int(s) for s in g.shape),
         mismatched=int(bad.sum()),
         total=int(g.size),
-        max_abs=float(finite_diff.max()) if g.size else 0.0,
-        max_abs_index=fmt_index(tuple(i_abs)),
-        max_rel=float(finite_rel.max()) if g.size else 0.0,
-        max_rel_index=fmt_index(tuple(i_rel)),
+        max_abs=max_abs,
+        max_abs_index=i_abs,
+        max_rel=max_rel,
+        max_rel_index=i_rel,
         atol=atol,
         rtol=rtol,
         rows=rows,
         nonfinite=nonfinite_positions(got, expected),
+        nonfinite_count=int(nonfinite_bad.sum()),
     )
+
+
+def _largest(values: np.ndarray, where: np.ndarray) -> tuple[float | None, str]:
+    """The greatest of `values` where `where` holds, and its index; (None, '') if nowhere."""
+    if not where.any():
+        return None, ""
+    i = np.unravel_index(int(np.argmax(values)), values.shape)
+    return float(values[i]), fmt_index(tuple(i))

@@ -81,6 +81,10 @@ def value(key: str = "out", *, what: str = "the result", kind: str | None = None
         if exp_info is None:
             raise AssertionError(f"reference gave no answer for {key}")
         if got_info is None:
+            unfit = _unfit_for_backward(key, got, exp_info_out(expected))
+            if unfit:
+                return Failure(f"{what} was not checked: {unfit}",
+                               hint="return one value per element of the expected shape; this check then runs")
             return Failure(f"{what} is missing" + _backward_reason(key, got))
         form = _form_failure(what, exp_info, got_info, kind, check_dtype, check_device, case)
         if form:
@@ -97,6 +101,22 @@ def value(key: str = "out", *, what: str = "the result", kind: str | None = None
                             noun=noun, notes=case.context.get("factor_notes", ()))
 
     return verdict
+
+
+def exp_info_out(expected: Message) -> dict[str, Any]:
+    found = expected.header.get("info", {}).get("out")
+    return found if isinstance(found, dict) else {}
+
+
+def _unfit_for_backward(key: str, got: Message, expected_out: dict[str, Any]) -> str:
+    """Why backpropagating an upstream gradient of the expected shape could not be tried:
+    the result has another shape (the value check reports that shape itself)."""
+    out = got.header.get("info", {}).get("out")
+    want = tuple(expected_out.get("shape", ()))
+    if key.startswith("grad.") and isinstance(out, dict) and out.get("kind") == "tensor" \
+            and tuple(out.get("shape", ())) != want:
+        return f"the result has shape {tuple(out.get('shape', ()))} instead of {want}, so no upstream gradient of shape {want} applies"
+    return ""
 
 
 def _backward_reason(key: str, got: Message) -> str:

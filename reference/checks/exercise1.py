@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from grader import diagnose
 from grader.casekit import arg, call_case, uniform
 from grader.compare import rounding_atol
 from grader.spec import Case, CaseMaker, Check, Exercise
@@ -99,6 +100,10 @@ def unseen_cases(rng: np.random.Generator) -> list[Case]:
     ]
 
 
+KNOWN_ERRORS = diagnose.FORWARD_IN_PLACE + (
+    diagnose.KnownError("as a data type", "numpy's .view() takes a dtype, not a shape: use .reshape(...), which "
+                                          "tensors and numpy arrays both have", code=".view("),
+)
 LOSS_HINT = "the loss of each example is (y_hat - y) ** 2 / 2, with y reshaped to y_hat's shape and no sum or mean"
 
 EXERCISE = Exercise(
@@ -116,8 +121,9 @@ EXERCISE = Exercise(
               value("grad.y_hat", what="the gradient of y_hat"),
               hint="build the loss from y_hat with tensor operations only (no .detach(), .numpy() or .item())"),
         Check("squared_loss", "leaves its inputs unchanged", 1, mutation_cases, all_of(unchanged(what="squared_loss")),
-              hint="do not modify y_hat or y in place (no -=, no .sub_(), no y.resize_())"),
+              hint="do not modify y_hat or y in place (no -=, no .sub_(), no y.resize_())", needs_result=True),
         Check("squared_loss", "matches the reference on unseen shapes and dtypes", 1, unseen_cases,
               value(what="the loss"), hint=LOSS_HINT, hidden=True),
     ),
+    known_errors={"squared_loss": KNOWN_ERRORS},
 )

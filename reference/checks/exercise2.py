@@ -10,10 +10,11 @@ from typing import Any
 
 import numpy as np
 
+from grader import diagnose
 from grader.casekit import describe_array, literal, uniform
 from grader.result import Failure
 from grader.spec import Case, Check, Exercise
-from grader.verdicts import close_arrays
+from grader.verdicts import close_arrays, kind_words
 from grader.wire import Message
 
 SHAPE_SETS = (
@@ -133,11 +134,19 @@ def clears_grads(case: Case, expected: Message, got: Message) -> Failure | None:
         if grad.get("kind") == "none":
             continue
         values = got.arrays.get(f"grad.{i}")
-        if grad.get("kind") != "tensor" or values is None:
-            return Failure(f"p{i}.grad is {grad.get('kind')} after the call, expected None or zeros")
+        if grad.get("kind") != "tensor":
+            return Failure(f"p{i}.grad is {kind_words(grad)} after the call, expected None or a tensor of zeros",
+                           hint="a .grad must stay a tensor (or None): zero it in place with p.grad.zero_(), "
+                                "or set it to None")
+        if values is None:
+            return Failure(f"p{i}.grad could not be read after the call")
         if np.any(values != 0):
+            seen = ("the gradients were not cleared: the next backward() would add to them"
+                    if case.params.get("container") != "generator" else
+                    "with params given as a generator (as net.parameters() is) the gradients were not cleared: "
+                    "a generator can be looped over once only, so a second loop over params sees nothing")
             return Failure(f"p{i}.grad still holds {int(np.count_nonzero(values))} non-zero values after the call",
-                           diagnosis="the gradients were not cleared: the next backward() would add to them",
+                           diagnosis=seen,
                            hint="after the update, call p.grad.zero_() (or set p.grad = None)")
     return None
 
@@ -159,13 +168,15 @@ EXERCISE = Exercise(
         Check("sgd", "updates each parameter by lr * grad / batch_size", 3, update_cases, updates_values,
               probe="sgd_step", hint="p -= lr * p.grad / batch_size, for each p, inside torch.no_grad()"),
         Check("sgd", "updates in place, keeping the same leaf tensors", 2, update_cases, keeps_leaves,
-              probe="sgd_step", hint="modify each tensor in place (-=) under torch.no_grad(); never rebind it"),
+              probe="sgd_step", hint="modify each tensor in place (-=) under torch.no_grad(); never rebind it",
+              needs_result=True),
         Check("sgd", "clears the gradients", 3, update_cases, clears_grads, probe="sgd_step",
-              hint="call p.grad.zero_() after updating p"),
+              hint="call p.grad.zero_() after updating p", needs_result=True),
         Check("sgd", "skips parameters whose grad is None", 1, none_cases, skips_none, probe="sgd_step",
               hint="`if p.grad is None: continue`"),
         Check("sgd", "updates many float64 parameters with unseen lr and batch sizes", 1, unseen_cases,
               updates_values, probe="sgd_step", hint="p -= lr * p.grad / batch_size, for each p, inside torch.no_grad()",
               hidden=True),
     ),
+    known_errors={"sgd": diagnose.SGD_ERRORS},
 )

@@ -191,7 +191,7 @@ EXERCISE = Exercise(
               hint="torch.zeros(X.shape) is float32 on the CPU: use torch.zeros_like(X)"),
         Check("relu", "leaves X unchanged and returns a new tensor", 1, relu_cases,
               all_of(unchanged("X", what="relu"), new_object("X", "relu")), probe="call_facts",
-              hint="do not write into X (no X[X < 0] = 0, no clamp_): " + RELU_HINT),
+              hint="do not write into X (no X[X < 0] = 0, no clamp_): " + RELU_HINT, needs_result=True),
         Check("relu", "backward: gradient 1 where X > 0, 0 where X < 0", 2, backward_cases,
               grads_match(["X"], "relu", own_fd=False), probe="backward_fd", hint=RELU_HINT),
         Check("relu", "backward agrees with finite differences of your relu", 1, backward_fd_cases,
@@ -205,4 +205,8 @@ EXERCISE = Exercise(
         Check("mlp", "backward agrees with finite differences of your mlp", 1, mlp_fd_cases,
               grads_match(MLP_ARGS, "mlp", own_fd=True), probe="backward_fd", hint=MLP_HINT),
     ),
+    known_errors={"*": diagnose.FORWARD_IN_PLACE + (
+        diagnose.KnownError("view size is not compatible with input tensor's size and stride",
+                            "X.view(...) needs contiguous memory, which a transposed or sliced X does not have: "
+                            "X.reshape(...) works on any X", code=".view("),)},
 )

@@ -243,7 +243,7 @@ EXERCISE = Exercise(
         Check("chain_rule_grads", "works when the inputs require grad", 1, chain_grad_cases, all_items,
               probe="call_facts", hint="detach the inputs you do not differentiate: x.detach(), ..."),
         Check("chain_rule_grads", "leaves the caller's tensors unchanged", 1, untouched_cases, callers_untouched,
-              probe="call_facts", hint="differentiate copies; never call backward() on the caller's tensors"),
+              probe="call_facts", hint="differentiate copies; never call backward() on the caller's tensors", needs_result=True),
         Check("chain_rule_holds", "True for consistent triples", 2, consistent_cases, holds_verdict(),
               hint="bool(torch.allclose(dy2_dy1 * dy1_dw1, dy2_dw1, rtol=1e-5, atol=1e-6))"),
         Check("chain_rule_holds", "False for inconsistent triples", 2, inconsistent_cases, holds_verdict(),
@@ -260,4 +260,12 @@ EXERCISE = Exercise(
         Check("manual_grad", "agrees with finite differences of j (float64)", 1, manual_fd_cases, against_fd,
               probe="call_facts", hint=MANUAL_HINT),
     ),
+    known_errors={"chain_rule_grads": (
+        diagnose.KnownError("does not require grad", "torch.autograd.grad can only differentiate with respect to "
+                                                     "a tensor that requires grad: differentiate a copy made to "
+                                                     "require it"),
+        diagnose.KnownError("backward through the graph a second time",
+                            "a graph was differentiated twice: the earlier autograd.grad calls on it need "
+                            "retain_graph=True"),
+    )},
 )
