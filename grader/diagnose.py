@@ -197,7 +197,7 @@ LEAF_IN_PLACE = "a leaf Variable that requires grad is being used in an in-place
 MODIFIED_IN_PLACE = "modified by an inplace operation"
 # For an optimiser step (sgd, sgd_update): the update itself must not be recorded.
 SGD_ERRORS: KnownErrors = (
-    KnownError(LEAF_IN_PLACE, "autograd recorded the in-place update of a parameter: do the update inside "
+    KnownError(LEAF_IN_PLACE, "autograd recorded an in-place update of a parameter: do the update inside "
                               "`with torch.no_grad():`"),
     KnownError("'NoneType'", "this line used a .grad that is None (a parameter that got no gradient): "
                              "skip those parameters", code=".grad"),
