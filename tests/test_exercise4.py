@@ -39,6 +39,8 @@ BUGS = {
         None),
     'bug_mlp_relu_output': (['mlp'], 'mlp: computes relu(X @ W1 + b1) @ W2 + b2',
         None),
+    'bug_relu_view': (['relu'], 'relu: computes max(X, 0)',
+        "X.view(...) needs contiguous memory, which a transposed or sliced X does not have: X.reshape(...) works on any X"),
     'bug_mlp_view': (['mlp'], 'mlp: flattens X to (-1, num_inputs) first',
         "X.view(...) needs contiguous memory, which a transposed or sliced X does not have: X.reshape(...) works on any X"),
     'bug_mlp_detach': (['mlp'], 'mlp: backward reaches X, W1, b1, W2 and b2',

@@ -37,6 +37,9 @@ def relu_cases(rng: np.random.Generator) -> list[Case]:
         X = uniform(rng, shape, scale)
         X.reshape(-1)[:2] = 0.0  # exact zeros: relu(0) = 0 either way
         cases.append(call_case({"X": X}, [arg("X")], "includes zeros"))
+    # a transposed (non-contiguous) X, as a permuted batch is: X.view(-1) raises on it
+    cases.append(call_case({"X": uniform(rng, (4, 3), 2.0)}, [arg("X") | {"layout": "non-contiguous"}],
+                           "not contiguous"))
     return cases
 
 
