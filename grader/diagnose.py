@@ -148,14 +148,15 @@ def never_changed(name: str) -> str:
             f"and was it created with requires_grad=True?")
 
 
-def stopped_short(batch_size: int, mean_and_division_seen: bool = False) -> str:
+def stopped_short(mean_and_division: int | None) -> str:
     """Training that moved towards the true values and stopped short (the caller has seen
-    that it did). The .mean()-and-/batch_size cause is named only when both were seen."""
+    that it did). `mean_and_division`: the batch size, only when the caller saw both a
+    .mean() before backward() and sgd dividing by that batch size; None names no cause."""
     message = "training moved w and b towards the true values but stopped short: the steps are too small"
-    if mean_and_division_seen:
-        message += (f". A .mean() before backward() while sgd also divides by batch_size makes them "
-                    f"{batch_size}× too small: use .sum()")
-    return message
+    if mean_and_division is None:
+        return message
+    return (message + f". A .mean() before backward() while sgd also divides by batch_size makes them "
+            f"{mean_and_division}× too small: use .sum()")
 
 
 DIVERGED = ("training diverged: the parameters grew instead of settling. Are the gradients cleared "
