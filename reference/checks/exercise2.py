@@ -97,7 +97,7 @@ def updates_values(case: Case, expected: Message, got: Message) -> Failure | Non
         if failure is not None:
             if np.array_equal(have, before):
                 return Failure(f"p{i} did not change", diagnosis=_unchanged_diagnosis(got, i),
-                               hint="update each tensor in place: `p -= lr * p.grad / batch_size` inside torch.no_grad()")
+                               hint="update the caller's tensor itself, in place (-= or an in-place method), outside autograd")
             return failure
     return None
 
@@ -166,7 +166,7 @@ EXERCISE = Exercise(
     reference="reference.exercise2",
     checks=(
         Check("sgd", "updates each parameter by lr * grad / batch_size", 3, update_cases, updates_values,
-              probe="sgd_step", hint="p -= lr * p.grad / batch_size, for each p, inside torch.no_grad()"),
+              probe="sgd_step", hint="subtract lr times the gradient, divided by batch_size, from each parameter in place, outside autograd"),
         Check("sgd", "updates in place, keeping the same leaf tensors", 2, update_cases, keeps_leaves,
               probe="sgd_step", hint="modify each tensor in place (-=) under torch.no_grad(); never rebind it",
               needs_result=True),
@@ -175,7 +175,7 @@ EXERCISE = Exercise(
         Check("sgd", "skips parameters whose grad is None", 1, none_cases, skips_none, probe="sgd_step",
               hint="`if p.grad is None: continue`"),
         Check("sgd", "updates many float64 parameters with unseen lr and batch sizes", 1, unseen_cases,
-              updates_values, probe="sgd_step", hint="p -= lr * p.grad / batch_size, for each p, inside torch.no_grad()",
+              updates_values, probe="sgd_step", hint="subtract lr times the gradient, divided by batch_size, from each parameter in place, outside autograd",
               hidden=True),
     ),
     known_errors={"sgd": diagnose.SGD_ERRORS},
