@@ -39,6 +39,10 @@ BUGS = {
         None),
     'bug_mlp_relu_output': (['mlp'], 'mlp: computes relu(X @ W1 + b1) @ W2 + b2',
         None),
+    'bug_relu_view': (['relu'], 'relu: computes max(X, 0)',
+        "X.view(...) needs contiguous memory, which a transposed or sliced X does not have: X.reshape(...) works on any X"),
+    'bug_mlp_view': (['mlp'], 'mlp: flattens X to (-1, num_inputs) first',
+        "X.view(...) needs contiguous memory, which a transposed or sliced X does not have: X.reshape(...) works on any X"),
     'bug_mlp_detach': (['mlp'], 'mlp: backward reaches X, W1, b1, W2 and b2',
         'the result is not connected to this input: look for a .detach(), .data, .numpy() or torch.tensor(...) on the way'),
 }
@@ -98,3 +102,27 @@ def test_finite_difference_inputs_keep_away_from_the_kink():
                 a = case.arrays
                 pre = a["X"] if check.function == "relu" else a["X"].reshape(-1, a["W1"].shape[0]) @ a["W1"] + a["b1"]
                 assert np.abs(pre).min() >= 1e-3
+
+
+def test_relu_in_place_error_gets_no_no_grad_advice():
+    """The in-place autograd error in relu is a forward's: torch.no_grad() would cut the gradient."""
+    result = _graded("bug_relu_inplace")
+    failed = {c.test_name: c for c in result.checks}["relu: backward: gradient 1 where X > 0, 0 where X < 0"]
+    assert "in-place" in failed.failure.diagnosis and "no_grad" not in failed.failure.diagnosis
+
+
+def test_mlp_outputs_take_both_signs_so_an_output_relu_always_shows():
+    for check in load_exercise(N).checks:
+        if check.function != "mlp":
+            continue
+        for seed in range(20):
+            for case in check.cases(check.rng(seed)):
+                a = {k: v.astype(np.float64) for k, v in case.arrays.items()}
+                out = np_ref.mlp(a["X"], a["W1"], a["b1"], a["W2"], a["b2"])
+                assert out.size < 2 or (out.min() < 0 < out.max())
+
+
+def test_a_non_contiguous_x_reaches_mlp():
+    cases = {c.name: c for c in load_exercise(N).checks}["flattens X to (-1, num_inputs) first"].cases(
+        np.random.default_rng(0))
+    assert any(s.get("layout") == "non-contiguous" for c in cases for s in c.params["args"])

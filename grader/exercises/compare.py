@@ -22,6 +22,17 @@ def tolerance(dtype: str, rtol: float | None = None, atol: float | None = None) 
     return (base[0] if rtol is None else rtol, base[1] if atol is None else atol)
 
 
+def rounding_atol(dtype: str, magnitude: float, ulps: float = 8.0) -> float:
+    """An absolute tolerance admitting `ulps` roundings of terms as large as `magnitude`.
+
+    Algebraically equivalent forms (a square expanded, a sum reordered) differ by the
+    rounding of their largest intermediate terms, not of the result: e.g.
+    (a*a - 2*a*b + b*b) / 2 against (a - b) ** 2 / 2 loses digits of a² when a ≈ b.
+    """
+    eps = float(np.finfo(np.dtype(dtype)).eps) if dtype in TOLERANCES and dtype != "bfloat16" else 0.0
+    return max(TOLERANCES.get(dtype, (0.0, 0.0))[1], ulps * eps * float(magnitude))
+
+
 def fmt_index(index: tuple[int, ...]) -> str:
     return "(" + ", ".join(str(int(i)) for i in index) + ")" if index else "()"
 
@@ -54,12 +65,14 @@ def mismatch(got: np.ndarray, expected: np.ndarray, rtol: float, atol: float) ->
     if ok.all():
         return None
     bad = ~ok
+    # statistics over the mismatched finite elements only; NaN/Inf are counted and located apart
+    finite_bad = bad & np.isfinite(g) & np.isfinite(e)
     with np.errstate(invalid="ignore", divide="ignore"):
-        rel = diff / np.abs(e)
-    finite_diff = np.where(np.isfinite(diff), diff, -1.0)
-    finite_rel = np.where(np.isfinite(rel), rel, -1.0)
-    i_abs = np.unravel_index(int(np.argmax(finite_diff)), g.shape) if g.size else ()
-    i_rel = np.unravel_index(int(np.argmax(finite_rel)), g.shape) if g.size else ()
+        rel = np.where(finite_bad & (e != 0), diff / np.where(e != 0, np.abs(e), 1.0), -np.inf)
+    abs_bad = np.where(finite_bad, diff, -np.inf)
+    max_abs, i_abs = _largest(abs_bad, finite_bad)
+    max_rel, i_rel = _largest(rel, finite_bad & (e != 0))
+    nonfinite_bad = ~np.isfinite(g) & np.isfinite(e)
     rows = tuple(
         Row(fmt_index(tuple(i)), fmt_value(g[tuple(i)]), fmt_value(e[tuple(i)]))
         for i in np.argwhere(bad)[:MAX_ROWS]
@@ -68,12 +81,21 @@ def mismatch(got: np.ndarray, expected: np.ndarray, rtol: float, atol: float) ->
         shape=tuple(int(s) for s in g.shape),
         mismatched=int(bad.sum()),
         total=int(g.size),
-        max_abs=float(finite_diff.max()) if g.size else 0.0,
-        max_abs_index=fmt_index(tuple(i_abs)),
-        max_rel=float(finite_rel.max()) if g.size else 0.0,
-        max_rel_index=fmt_index(tuple(i_rel)),
+        max_abs=max_abs,
+        max_abs_index=i_abs,
+        max_rel=max_rel,
+        max_rel_index=i_rel,
         atol=atol,
         rtol=rtol,
         rows=rows,
         nonfinite=nonfinite_positions(got, expected),
+        nonfinite_count=int(nonfinite_bad.sum()),
     )
+
+
+def _largest(values: np.ndarray, where: np.ndarray) -> tuple[float | None, str]:
+    """The greatest of `values` where `where` holds, and its index; (None, '') if nowhere."""
+    if not where.any():
+        return None, ""
+    i = np.unravel_index(int(np.argmax(values)), values.shape)
+    return float(values[i]), fmt_index(tuple(i))

@@ -1,9 +1,12 @@
 """Diagnoses of the usual ML slips, in a TA's words, from got-versus-expected data."""
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Mapping, Sequence
 
 import numpy as np
+
+from grader.results.model import StudentError
 
 KNOWN_FACTORS: tuple[tuple[float, str], ...] = (
     (2.0, "your result is 2× the expected one: did you drop the 1/2?"),
@@ -145,10 +148,15 @@ def never_changed(name: str) -> str:
             f"and was it created with requires_grad=True?")
 
 
-def stopped_short(batch_size: int) -> str:
-    return ("training moved w and b towards the true values but stopped short: the steps are too small. "
-            f"A .mean() before backward() while sgd also divides by batch_size makes them {batch_size}× "
-            "too small: use .sum()")
+def stopped_short(mean_and_division: int | None) -> str:
+    """Training that moved towards the true values and stopped short (the caller has seen
+    that it did). `mean_and_division`: the batch size, only when the caller saw both a
+    .mean() before backward() and sgd dividing by that batch size; None names no cause."""
+    message = "training moved w and b towards the true values but stopped short: the steps are too small"
+    if mean_and_division is None:
+        return message
+    return (message + f". A .mean() before backward() while sgd also divides by batch_size makes them "
+            f"{mean_and_division}× too small: use .sum()")
 
 
 DIVERGED = ("training diverged: the parameters grew instead of settling. Are the gradients cleared "
@@ -156,3 +164,70 @@ DIVERGED = ("training diverged: the parameters grew instead of settling. Are the
 
 UNSETTLED = ("training did not settle at the true values: are the gradients cleared after each step "
              "(the given sgd does it), and does the update subtract lr * grad / batch_size?")
+
+
+# -- known PyTorch errors ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class KnownError:
+    """An error a TA recognises: `pattern` in the message (and `code` in the failing line,
+    when given, as evidence of where it came from) -> `advice`."""
+
+    pattern: str
+    advice: str
+    code: str = ""
+
+    def matches(self, error: StudentError) -> bool:
+        if self.pattern not in error.message:
+            return False
+        return not self.code or any(self.code in f.code for f in error.frames[-1:])
+
+
+KnownErrors = tuple[KnownError, ...]
+
+# Errors whose advice holds in any function of any exercise.
+KNOWN_ERRORS: KnownErrors = (
+    KnownError("Expected all tensors to be on the same device",
+               "tensors on different devices: move each batch to the model's device with .to(device)"),
+    KnownError("cannot be multiplied", "a matrix product with mismatched shapes: check the order of the operands and transposes"),
+    KnownError("must match the size of tensor", "shapes that do not broadcast: check the shapes of your operands"),
+)
+
+LEAF_IN_PLACE = "a leaf Variable that requires grad is being used in an in-place operation"
+MODIFIED_IN_PLACE = "modified by an inplace operation"
+# For an optimiser step (sgd, sgd_update): the update itself must not be recorded.
+SGD_ERRORS: KnownErrors = (
+    KnownError(LEAF_IN_PLACE, "autograd recorded an in-place update of a parameter: do the update inside "
+                              "`with torch.no_grad():`"),
+    KnownError("'NoneType'", "this line used a .grad that is None (a parameter that got no gradient): "
+                             "skip those parameters", code=".grad"),
+    KnownError("assigned grad expected to be a Tensor or None",
+               "a .grad can only be a tensor or None, so `p.grad = 0.` is refused: zero it in place with "
+               "p.grad.zero_(), or set it to None"),
+    KnownError("'generator' has no len()", "params can be any iterable, e.g. the generator net.parameters(): "
+                                          "loop with `for p in params` instead of len() and indexing"),
+    KnownError("'generator' object does not support item assignment",
+               "params can be any iterable, e.g. the generator net.parameters(): update each tensor in place "
+               "instead of assigning new ones into params"),
+    KnownError("'generator' object is not subscriptable", "params can be any iterable, e.g. the generator "
+                                                         "net.parameters(): loop with `for p in params`"),
+)
+# For a function that computes a new tensor from its inputs (a loss, an activation):
+# torch.no_grad() would cut the gradient here, so the advice is to stop writing in place.
+FORWARD_IN_PLACE: KnownErrors = (
+    KnownError(LEAF_IN_PLACE, "an in-place operation (-=, .sub_(), .clamp_(), X[...] = ...) on an input that "
+                              "requires grad: compute a new tensor from the inputs instead of modifying them"),
+    KnownError(MODIFIED_IN_PLACE, "a tensor autograd still needed was modified in place: compute a new tensor "
+                                  "instead of writing into an existing one"),
+)
+
+
+def known_error(error: StudentError, function: str, declared: Mapping[str, KnownErrors]) -> str:
+    """The advice for `error` raised in `function`: the exercise's entries for that function
+    first, then its entries for every function ("*"), then the generic ones; '' if none fits."""
+    for entries in (declared.get(function, ()), declared.get("*", ()), KNOWN_ERRORS):
+        for entry in entries:
+            if entry.matches(error):
+                return entry.advice
+    return ""

@@ -12,6 +12,7 @@ from typing import Any, Callable, Protocol
 
 import numpy as np
 
+from grader.exercises.diagnose import KnownErrors
 from grader.results.model import Failure
 from grader.protocol.wire import Message
 
@@ -47,6 +48,9 @@ class Check:
     probe: str = "call"
     hint: str = ""
     hidden: bool = False
+    # The check judges a property of a call that returned (inputs unchanged, leaves kept):
+    # when the function raised, it says it could not check and why, without its own hint.
+    needs_result: bool = False
 
     @property
     def test_name(self) -> str:
@@ -69,6 +73,9 @@ class Exercise:
     weights: dict[str, float] = field(default_factory=dict)
     # (planned, expected, outcomes) -> entries for GradeResult.extras (e.g. loss curves)
     extras: Callable[..., dict[str, Any]] | None = None
+    # function name (or "*" for all) -> the PyTorch errors a TA recognises there, tried
+    # before diagnose.KNOWN_ERRORS
+    known_errors: dict[str, KnownErrors] = field(default_factory=dict)
 
     @property
     def functions(self) -> list[str]:

@@ -69,6 +69,9 @@ def value(key: str = "out", *, what: str = "the result", kind: str | None = None
           noun: str = "result") -> Verdict:
     """The answer at `key` has the expected kind, dtype and shape, is finite and close.
 
+    Without `atol`, a case may set its own in ``context["atol"][key]`` (the rounding an
+    algebraically equivalent form can show on that case's inputs, see compare.rounding_atol).
+
     `expected_key` takes the expected value from another key of the reference's answer
     (e.g. the autograd gradient the probe computed beside the reference's own result).
     """
@@ -79,6 +82,10 @@ def value(key: str = "out", *, what: str = "the result", kind: str | None = None
         if exp_info is None:
             raise AssertionError(f"reference gave no answer for {key}")
         if got_info is None:
+            unfit = _unfit_for_backward(key, got, exp_info_out(expected))
+            if unfit:
+                return Failure(f"{what} was not checked: {unfit}",
+                               hint="return one value per element of the expected shape; this check then runs")
             return Failure(f"{what} is missing" + _backward_reason(key, got))
         form = _form_failure(what, exp_info, got_info, kind, check_dtype, check_device, case)
         if form:
@@ -90,10 +97,27 @@ def value(key: str = "out", *, what: str = "the result", kind: str | None = None
             return None
         if g is None or g.shape != e.shape:
             return Failure(f"{what} carried no readable values")
-        return close_arrays(g, e, what, rtol, atol, factors(case) if factors else case.context.get("factors", {}),
+        a = atol if atol is not None else case.context.get("atol", {}).get(key)
+        return close_arrays(g, e, what, rtol, a, factors(case) if factors else case.context.get("factors", {}),
                             noun=noun, notes=case.context.get("factor_notes", ()))
 
     return verdict
+
+
+def exp_info_out(expected: Message) -> dict[str, Any]:
+    found = expected.header.get("info", {}).get("out")
+    return found if isinstance(found, dict) else {}
+
+
+def _unfit_for_backward(key: str, got: Message, expected_out: dict[str, Any]) -> str:
+    """Why backpropagating an upstream gradient of the expected shape could not be tried:
+    the result has another shape (the value check reports that shape itself)."""
+    out = got.header.get("info", {}).get("out")
+    want = tuple(expected_out.get("shape", ()))
+    if key.startswith("grad.") and isinstance(out, dict) and out.get("kind") == "tensor" \
+            and tuple(out.get("shape", ())) != want:
+        return f"the result has shape {tuple(out.get('shape', ()))} instead of {want}, so no upstream gradient of shape {want} applies"
+    return ""
 
 
 def _backward_reason(key: str, got: Message) -> str:

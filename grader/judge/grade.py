@@ -8,6 +8,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
+from grader.exercises import diagnose
 from grader.judge import answers
 from grader.sandbox import run as sandbox
 from grader.protocol import wire
@@ -19,18 +20,6 @@ from grader.exercises.spec import Case, Check, Exercise, load_exercise
 
 UNREADABLE = "the worker's answer could not be read"
 NOT_IMPLEMENTED_HINT = "replace `raise NotImplementedError` with your code"
-# Substrings of common error messages -> what a TA would say about them.
-KNOWN_ERRORS: tuple[tuple[str, str], ...] = (
-    ("a leaf Variable that requires grad is being used in an in-place operation",
-     "autograd recorded an in-place update of a parameter: do the update inside `with torch.no_grad():`"),
-    ("'NoneType'", "a value was None where a tensor was expected (a .grad that is None? skip those parameters)"),
-    ("Expected all tensors to be on the same device",
-     "tensors on different devices: move each batch to the model's device with .to(device)"),
-    ("cannot be multiplied", "a matrix product with mismatched shapes: check the order of the operands and transposes"),
-    ("must match the size of tensor", "shapes that do not broadcast: check the shapes of your operands"),
-)
-
-
 # (reference module, seed) -> (CUDA available, expected answers): a batch shares one seed,
 # so the reference runs once per exercise, not once per student.
 _EXPECTED: dict[tuple[str, int], tuple[bool, dict[int, wire.Message]]] = {}
@@ -98,7 +87,7 @@ def grade(submission: Submission, options: Options) -> GradeResult:
     else:
         expected = sandbox.collect_reference(reference, tasks, timeout=max(120.0, 2 * timeout))
         _EXPECTED[(exercise.reference, options.seed)] = (cuda, expected)
-    checks = [decide(p, expected, run, timeout) for p in planned]
+    checks = [decide(p, expected, run, timeout, exercise.known_errors) for p in planned]
     return _result(submission, options, exercise, device, checks, run, timeout, t0, planned, expected)
 
 
@@ -160,7 +149,7 @@ def _grade_precomputed(submission: Submission, options: Options, exercise: Exerc
     run = sandbox.run(submission.units, tasks, timeout=timeout, device=device, seed=options.seed,
                       weights=exercise.weights, stop_on_unit_error=not submission.notebook,
                       isolation_mode=options.isolation, caps=answer_caps(expected))
-    checks = [pending(p.check) if p.check.hidden else decide(p, expected, run, timeout) for p in planned]
+    checks = [pending(p.check) if p.check.hidden else decide(p, expected, run, timeout, exercise.known_errors) for p in planned]
     return _result(submission, options, exercise, device, checks, run, timeout, t0, public, expected)
 
 
@@ -253,11 +242,12 @@ def _text(value: Any, cap: int) -> str:
     return value[:cap] if isinstance(value, str) else ""
 
 
-def decide(p: Planned, expected: dict[int, wire.Message], run: sandbox.RunOutcome, timeout: float) -> CheckResult:
+def decide(p: Planned, expected: dict[int, wire.Message], run: sandbox.RunOutcome, timeout: float,
+           known: dict[str, diagnose.KnownErrors] | None = None) -> CheckResult:
     """All cases must pass; the first failing case is the one reported."""
     check = p.check
     for case, task in zip(p.cases, p.tasks):
-        failure = case_failure(check, case, expected[task.id], run.outcomes.get(task.id), timeout)
+        failure = case_failure(check, case, expected[task.id], run.outcomes.get(task.id), timeout, known)
         if failure is not None:
             failure = _with_defaults(failure, case, check)
             return CheckResult(check.function, check.name, 0.0, check.points, failure, check.hidden)
@@ -267,11 +257,16 @@ def decide(p: Planned, expected: dict[int, wire.Message], run: sandbox.RunOutcom
 def _with_defaults(failure: Failure, case: Case, check: Check) -> Failure:
     from dataclasses import replace
 
+    raised = failure.error is not None and failure.error.type != "NotImplementedError"
+    if raised and check.needs_result:  # what it checks could not be observed: say so, without its hint
+        return replace(failure, summary=f"could not check this: {failure.summary}", case=failure.case or case.label)
+    if raised and failure.diagnosis:  # the recognised error is the advice; the check's hint may be the very line
+        return replace(failure, case=failure.case or case.label)
     return replace(failure, case=failure.case or case.label, hint=failure.hint or check.hint)
 
 
 def case_failure(check: Check, case: Case, expected: wire.Message, outcome: sandbox.TaskOutcome | None,
-                 timeout: float) -> Failure | None:
+                 timeout: float, known: dict[str, diagnose.KnownErrors] | None = None) -> Failure | None:
     """Why this case failed, from the outcome of its task (None: it passed)."""
     fn = check.function
     if outcome is None:
@@ -280,7 +275,7 @@ def case_failure(check: Check, case: Case, expected: wire.Message, outcome: sand
         return _problem_failure(fn, outcome, timeout)
     header = outcome.message.header
     if header.get("type") == "error":
-        return _error_failure(fn, header)
+        return _error_failure(fn, header, known or {})
     if header.get("type") != "answer" or not isinstance(header.get("info"), dict):
         return Failure(UNREADABLE)
     problem = wire.unlike(expected.header.get("info"), header["info"])
@@ -307,7 +302,7 @@ def _problem_failure(fn: str, outcome: sandbox.TaskOutcome, timeout: float) -> F
     return Failure(f"the answer from `{fn}` could not be read: {outcome.detail}")
 
 
-def _error_failure(fn: str, header: dict[str, Any]) -> Failure:
+def _error_failure(fn: str, header: dict[str, Any], known: dict[str, diagnose.KnownErrors]) -> Failure:
     kind = header.get("kind")
     if kind == "missing":
         return Failure(_text(header.get("message"), 300) or f"`{fn}` is missing",
@@ -318,6 +313,6 @@ def _error_failure(fn: str, header: dict[str, Any]) -> Failure:
         error = parse_error(header.get("error"))
         if error.type == "NotImplementedError":
             return Failure(f"`{fn}` is not implemented yet", hint=NOT_IMPLEMENTED_HINT, error=error)
-        diagnosis = next((d for pattern, d in KNOWN_ERRORS if pattern in error.message), "")
+        diagnosis = diagnose.known_error(error, fn, known)
         return Failure(f"`{fn}` raised {error.type}: {error.message}", error=error, diagnosis=diagnosis)
     return Failure(f"`{fn}` gave an answer that could not be used ({_text(header.get('message'), 200) or _text(kind, 40)})")

@@ -48,14 +48,15 @@ class Mismatch:
     shape: tuple[int, ...]
     mismatched: int
     total: int
-    max_abs: float
+    max_abs: float | None  # over the mismatched finite elements; None when there are none
     max_abs_index: str
-    max_rel: float
+    max_rel: float | None  # over those with a non-zero expected value; None when there are none
     max_rel_index: str
     atol: float
     rtol: float
     rows: tuple[Row, ...] = ()
-    nonfinite: tuple[str, ...] = ()
+    nonfinite: tuple[str, ...] = ()  # where the result is NaN/Inf and the expected value is not (first few)
+    nonfinite_count: int = 0
 
 
 @dataclass(frozen=True)

@@ -104,11 +104,15 @@ def build_arg(spec: dict[str, Any], arrays: Arrays, env: ProbeEnv) -> Any:
     if "value" in spec:
         return spec["value"]
     data = arrays[spec["array"]]
-    transposed = spec.get("layout") == "transposed" and data.ndim == 2  # same values, a non-contiguous view
+    # "transposed" / "non-contiguous": the same values in a non-contiguous view
+    transposed = spec.get("layout") in ("transposed", "non-contiguous") and data.ndim >= 2
     if spec.get("as", "torch") == "numpy":
-        return np.ascontiguousarray(data.T).T if transposed else np.array(data, copy=True)
-    tensor = torch.tensor(np.ascontiguousarray(data.T), device=env.device).T if transposed \
-        else torch.tensor(data, device=env.device)
+        return np.ascontiguousarray(data.transpose()).transpose() if transposed else np.array(data, copy=True)
+    if transposed:  # the same values in transposed storage: X.view(...) raises where X.reshape(...) works
+        flipped = torch.tensor(np.ascontiguousarray(data.transpose()), device=env.device)
+        tensor = flipped.permute(*reversed(range(data.ndim)))
+    else:
+        tensor = torch.tensor(data, device=env.device)
     if spec.get("requires_grad"):
         tensor.requires_grad_(True)
     return tensor
@@ -201,7 +205,8 @@ def probe_sgd_step(ns: dict[str, Any], fn_name: str, arrays: Arrays, params: dic
     """Call an in-place optimiser step on leaf tensors with planted gradients.
 
     params: ``params`` (list of {"array": key, "grad": key or None}), ``args`` (the
-    remaining positional arguments as specs, e.g. lr and batch_size).
+    remaining positional arguments as specs, e.g. lr and batch_size), ``container``
+    ("list", the default, or "generator": a one-shot iterable like net.parameters()).
     Reports for each parameter: its values afterwards, whether it is the same object in
     the same storage, still a leaf requiring grad, and its ``.grad`` afterwards.
     """
@@ -216,8 +221,10 @@ def probe_sgd_step(ns: dict[str, Any], fn_name: str, arrays: Arrays, params: dic
     pointers = [p.data_ptr() for p in tensors]
     container = list(tensors)
     extra = [build_arg(s, arrays, env) for s in params.get("args", [])]
-    check_signature(fn, fn_name, [container, *extra], {})
-    out = fn(container, *extra)
+    # ``container``: "generator" passes a one-shot iterable, as net.parameters() is
+    given: Any = (p for p in container) if params.get("container") == "generator" else container
+    check_signature(fn, fn_name, [given, *extra], {})
+    out = fn(given, *extra)
     answer = Answer()
     answer.describe("out", out)
     facts = []

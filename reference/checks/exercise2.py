@@ -10,10 +10,11 @@ from typing import Any
 
 import numpy as np
 
+from grader.exercises import diagnose
 from grader.exercises.casekit import describe_array, literal, uniform
 from grader.results.model import Failure
 from grader.exercises.spec import Case, Check, Exercise
-from grader.exercises.verdicts import close_arrays
+from grader.exercises.verdicts import close_arrays, kind_words
 from grader.protocol.wire import Message
 
 SHAPE_SETS = (
@@ -42,9 +43,17 @@ def make_case(rng: np.random.Generator, shapes: list[tuple[int, ...]], lr: float
     return Case(label, arrays, params, {"lr": lr, "batch_size": batch_size, "none": none_grads})
 
 
+def as_generator(case: Case) -> Case:
+    """The same case with `params` passed as a one-shot generator, as net.parameters() is:
+    code that loops over params twice (update, then clear) sees nothing the second time."""
+    return Case(case.label.replace("params [", "params (a generator, like net.parameters()) [", 1), case.arrays,
+                case.params | {"container": "generator"}, case.context)
+
+
 def update_cases(rng: np.random.Generator) -> list[Case]:
     return [make_case(rng, SHAPE_SETS[0], 0.03, 10), make_case(rng, SHAPE_SETS[1], 0.5, 7),
-            make_case(rng, SHAPE_SETS[2], 0.1, 1), make_case(rng, SHAPE_SETS[0], 1e-3, 256, scale=100.0)]
+            make_case(rng, SHAPE_SETS[2], 0.1, 1), make_case(rng, SHAPE_SETS[0], 1e-3, 256, scale=100.0),
+            as_generator(make_case(rng, SHAPE_SETS[1], 0.1, 5))]
 
 
 def unseen_cases(rng: np.random.Generator) -> list[Case]:
@@ -58,7 +67,8 @@ def unseen_cases(rng: np.random.Generator) -> list[Case]:
 
 
 def none_cases(rng: np.random.Generator) -> list[Case]:
-    return [make_case(rng, SHAPE_SETS[1], 0.2, 4, none_grads=(1,)), make_case(rng, SHAPE_SETS[0], 0.2, 3, none_grads=(0,))]
+    return [make_case(rng, SHAPE_SETS[1], 0.2, 4, none_grads=(1,)), make_case(rng, SHAPE_SETS[0], 0.2, 3, none_grads=(0,)),
+            as_generator(make_case(rng, SHAPE_SETS[1], 0.2, 2, none_grads=(0, 2)))]
 
 
 def _facts(got: Message) -> list[dict[str, Any]]:
@@ -87,7 +97,7 @@ def updates_values(case: Case, expected: Message, got: Message) -> Failure | Non
         if failure is not None:
             if np.array_equal(have, before):
                 return Failure(f"p{i} did not change", diagnosis=_unchanged_diagnosis(got, i),
-                               hint="update each tensor in place: `p -= lr * p.grad / batch_size` inside torch.no_grad()")
+                               hint="update the caller's tensor itself, in place (-= or an in-place method), outside autograd")
             return failure
     return None
 
@@ -124,11 +134,19 @@ def clears_grads(case: Case, expected: Message, got: Message) -> Failure | None:
         if grad.get("kind") == "none":
             continue
         values = got.arrays.get(f"grad.{i}")
-        if grad.get("kind") != "tensor" or values is None:
-            return Failure(f"p{i}.grad is {grad.get('kind')} after the call, expected None or zeros")
+        if grad.get("kind") != "tensor":
+            return Failure(f"p{i}.grad is {kind_words(grad)} after the call, expected None or a tensor of zeros",
+                           hint="a .grad must stay a tensor (or None): zero it in place with p.grad.zero_(), "
+                                "or set it to None")
+        if values is None:
+            return Failure(f"p{i}.grad could not be read after the call")
         if np.any(values != 0):
+            seen = ("the gradients were not cleared: the next backward() would add to them"
+                    if case.params.get("container") != "generator" else
+                    "with params given as a generator (as net.parameters() is) the gradients were not cleared: "
+                    "a generator can be looped over once only, so a second loop over params sees nothing")
             return Failure(f"p{i}.grad still holds {int(np.count_nonzero(values))} non-zero values after the call",
-                           diagnosis="the gradients were not cleared: the next backward() would add to them",
+                           diagnosis=seen,
                            hint="after the update, call p.grad.zero_() (or set p.grad = None)")
     return None
 
@@ -148,15 +166,17 @@ EXERCISE = Exercise(
     reference="reference.exercise2",
     checks=(
         Check("sgd", "updates each parameter by lr * grad / batch_size", 3, update_cases, updates_values,
-              probe="sgd_step", hint="p -= lr * p.grad / batch_size, for each p, inside torch.no_grad()"),
+              probe="sgd_step", hint="subtract lr times the gradient, divided by batch_size, from each parameter in place, outside autograd"),
         Check("sgd", "updates in place, keeping the same leaf tensors", 2, update_cases, keeps_leaves,
-              probe="sgd_step", hint="modify each tensor in place (-=) under torch.no_grad(); never rebind it"),
+              probe="sgd_step", hint="modify each tensor in place (-=) under torch.no_grad(); never rebind it",
+              needs_result=True),
         Check("sgd", "clears the gradients", 3, update_cases, clears_grads, probe="sgd_step",
-              hint="call p.grad.zero_() after updating p"),
+              hint="call p.grad.zero_() after updating p", needs_result=True),
         Check("sgd", "skips parameters whose grad is None", 1, none_cases, skips_none, probe="sgd_step",
               hint="`if p.grad is None: continue`"),
         Check("sgd", "updates many float64 parameters with unseen lr and batch sizes", 1, unseen_cases,
-              updates_values, probe="sgd_step", hint="p -= lr * p.grad / batch_size, for each p, inside torch.no_grad()",
+              updates_values, probe="sgd_step", hint="subtract lr times the gradient, divided by batch_size, from each parameter in place, outside autograd",
               hidden=True),
     ),
+    known_errors={"sgd": diagnose.SGD_ERRORS},
 )

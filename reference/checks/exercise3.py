@@ -366,6 +366,7 @@ EXERCISE = Exercise(
     title="Linear regression",
     reference="reference.exercise3",
     weights={"train_linreg": 4.0},
+    known_errors={"train_linreg": diagnose.SGD_ERRORS},  # the optimiser step's errors (issue 13.5)
     checks=(
         Check("linreg", "computes X @ w + b", 2, linreg_cases, value(what="the prediction"),
               hint="use the matrix product X @ w (not X * w), then add b"),

@@ -37,6 +37,9 @@ def relu_cases(rng: np.random.Generator) -> list[Case]:
         X = uniform(rng, shape, scale)
         X.reshape(-1)[:2] = 0.0  # exact zeros: relu(0) = 0 either way
         cases.append(call_case({"X": X}, [arg("X")], "includes zeros"))
+    # a transposed (non-contiguous) X, as a permuted batch is: X.view(-1) raises on it
+    cases.append(call_case({"X": uniform(rng, (4, 3), 2.0)}, [arg("X") | {"layout": "non-contiguous"}],
+                           "not contiguous"))
     return cases
 
 
@@ -112,12 +115,17 @@ def grads_match(names: list[str], fn: str, *, own_fd: bool) -> Any:
 
 def mlp_arrays(rng: np.random.Generator, x_shape: tuple[int, ...], sizes: tuple[int, int, int],
                dtype: Any = np.float32) -> dict[str, np.ndarray]:
-    """Inputs and weights whose hidden pre-activations all stay at least KINK from 0."""
+    """Inputs and weights whose hidden pre-activations all stay at least 10 KINK from 0, and
+    whose outputs (when there are two or more) take both signs: a ReLU wrongly applied to
+    the output then always shows, instead of only on draws with a negative output."""
     k, h, o = sizes
-    X, W1, W2, b2 = (uniform(rng, s, 1.0, np.float64) for s in (x_shape, (k, h), (h, o), (o,)))
     for _ in range(1000):
+        X, W1, W2, b2 = (uniform(rng, s, 1.0, np.float64) for s in (x_shape, (k, h), (h, o), (o,)))
         b1 = uniform(rng, (h,), 1.0, np.float64)
-        if np.abs(X.reshape(-1, k) @ W1 + b1).min() >= 10 * KINK:
+        hidden = X.reshape(-1, k) @ W1 + b1
+        out = np.maximum(hidden, 0) @ W2 + b2
+        mixed = out.size < 2 or (out.min() <= -10 * KINK and out.max() >= 10 * KINK)
+        if np.abs(hidden).min() >= 10 * KINK and mixed:
             break
     else:  # pragma: no cover - vanishingly unlikely
         raise AssertionError("could not keep the pre-activations away from 0")
@@ -133,8 +141,14 @@ def mlp_cases(rng: np.random.Generator) -> list[Case]:
 
 
 def flatten_cases(rng: np.random.Generator) -> list[Case]:
-    return [call_case(mlp_arrays(rng, shape, (k, 5, 2)), [arg(a) for a in MLP_ARGS], "X is not 2-D", **TRUSTED_RELU)
-            for shape, k in [((3, 2, 3), 6), ((2, 4, 4), 16), ((12,), 4)]]
+    cases = [call_case(mlp_arrays(rng, shape, (k, 5, 2)), [arg(a) for a in MLP_ARGS], "X is not 2-D", **TRUSTED_RELU)
+             for shape, k in [((3, 2, 3), 6), ((2, 4, 4), 16), ((12,), 4)]]
+    # a non-contiguous X (a transposed view, as images permuted to channels-last are):
+    # X.view(-1, k) raises there, the contract's X.reshape(-1, k) works
+    x_arg = arg("X") | {"layout": "non-contiguous"}
+    cases.append(call_case(mlp_arrays(rng, (2, 3, 4), (12, 5, 2)), [x_arg] + [arg(a) for a in MLP_ARGS[1:]],
+                           "X is not 2-D and not contiguous", **TRUSTED_RELU))
+    return cases
 
 
 def mlp_backward_cases(rng: np.random.Generator, fd: bool = False) -> list[Case]:
@@ -180,7 +194,7 @@ EXERCISE = Exercise(
               hint="torch.zeros(X.shape) is float32 on the CPU: use torch.zeros_like(X)"),
         Check("relu", "leaves X unchanged and returns a new tensor", 1, relu_cases,
               all_of(unchanged("X", what="relu"), new_object("X", "relu")), probe="call_facts",
-              hint="do not write into X (no X[X < 0] = 0, no clamp_): " + RELU_HINT),
+              hint="do not write into X (no X[X < 0] = 0, no clamp_): " + RELU_HINT, needs_result=True),
         Check("relu", "backward: gradient 1 where X > 0, 0 where X < 0", 2, backward_cases,
               grads_match(["X"], "relu", own_fd=False), probe="backward_fd", hint=RELU_HINT),
         Check("relu", "backward agrees with finite differences of your relu", 1, backward_fd_cases,
@@ -194,4 +208,8 @@ EXERCISE = Exercise(
         Check("mlp", "backward agrees with finite differences of your mlp", 1, mlp_fd_cases,
               grads_match(MLP_ARGS, "mlp", own_fd=True), probe="backward_fd", hint=MLP_HINT),
     ),
+    known_errors={"*": diagnose.FORWARD_IN_PLACE + (
+        diagnose.KnownError("view size is not compatible with input tensor's size and stride",
+                            "X.view(...) needs contiguous memory, which a transposed or sliced X does not have: "
+                            "X.reshape(...) works on any X", code=".view("),)},
 )

@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from grader.exercises import diagnose
 from grader.data import mnist
 from grader.exercises.casekit import arg, call_case
 from grader.results.model import Failure
@@ -706,6 +707,7 @@ EXERCISE = Exercise(
     timeout=300.0,
     weights={"train_epoch": 20.0},
     extras=extras,
+    known_errors={"sgd_update": diagnose.SGD_ERRORS, "train_epoch": diagnose.SGD_ERRORS},  # the optimiser step's errors (issue 13.5)
     checks=(
         Check("transform", "returns a flat float32 tensor of 784 values", 1, form_cases, transform_form),
         Check("transform", "scales a numpy uint8 image to [-1, 1]", 2, partial(transform_cases, "numpy"),
