@@ -1,6 +1,8 @@
 """Exercise 1 — squared loss. Checks, points, tolerances and inputs."""
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 from grader.exercises import diagnose
@@ -19,6 +21,7 @@ def rounded(maker: CaseMaker) -> CaseMaker:
     (|y_hat| + |y|)² / 2: its error depends on those, not on the (possibly tiny) loss, so
     without this a random draw of y_hat close to y decided the verdict.
     """
+    @functools.wraps(maker)  # the case maker's own name and source (the student bundle strips hidden ones)
     def cases(rng: np.random.Generator) -> list[Case]:
         out = []
         for case in maker(rng):
