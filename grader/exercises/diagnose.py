@@ -84,19 +84,13 @@ def value_diagnosis(got: np.ndarray, expected: np.ndarray, factors: Mapping[str,
     return ""
 
 
-# -- exercises 3–5 -----------------------------------------------------------------------
+# -- shapes and orders ----------------------------------------------------------------------
 
 
 def broadcast_nn(n: int, name: str = "y") -> str:
     """The (n,) against (n, 1) slip, seen through a result that depends on it."""
     return (f"{name} of shape ({n},) broadcast against ({n}, 1) into ({n}, {n}): reshape it first "
             f"({name}.reshape(-1, 1))")
-
-
-def wrong_shape(name: str, got: tuple[int, ...], expected: tuple[int, ...]) -> str:
-    """`wrong shape of db: () instead of (1,)` with the usual fix."""
-    fix = "r.sum(axis=0) / n keeps the shape (1,)" if name == "db" else f"reshape it to {tuple(expected)}"
-    return f"wrong shape of {name}: {tuple(got)} instead of {tuple(expected)}; {fix}"
 
 
 def swapped_outputs(got_order: Sequence[str], expected_order: Sequence[str]) -> str:
@@ -119,40 +113,5 @@ def match_order(got: Sequence[np.ndarray | None], expected: Sequence[np.ndarray]
     return order if order != list(names) and sorted(order) == sorted(names) else None
 
 
-def relu_values(got: np.ndarray, X: np.ndarray) -> str:
-    """Name the usual wrong ReLUs from their values."""
-    x = X.astype(np.float64)
-    g = got.astype(np.float64)
-    candidates = (
-        (x, "negative values passed through unchanged: max(X, 0) replaces them with 0"),
-        (np.abs(x), "your relu computed |X|: negative values must become 0, not positive"),
-        (np.minimum(x, 0), "your relu kept the negative values and zeroed the positive ones: it is max(X, 0)"),
-        ((x > 0).astype(np.float64), "your relu returned the mask X > 0, not the values: multiply by X"),
-    )
-    for candidate, message in candidates:
-        if np.allclose(g, candidate, rtol=1e-5, atol=1e-6):
-            return message
-    return ""
-
-
 IN_PLACE = ("in place instead of a copy: compute into a new array/tensor "
             "and leave the caller's inputs alone")
-
-
-def never_changed(name: str) -> str:
-    """`b never changed during training` with the usual causes."""
-    return (f"{name} never changed during training: is {name} in the list given to sgd, "
-            f"and was it created with requires_grad=True?")
-
-
-def stopped_short(batch_size: int) -> str:
-    return ("training moved w and b towards the true values but stopped short: the steps are too small. "
-            f"A .mean() before backward() while sgd also divides by batch_size makes them {batch_size}× "
-            "too small: use .sum()")
-
-
-DIVERGED = ("training diverged: the parameters grew instead of settling. Are the gradients cleared "
-            "after each step, and is the step lr * grad / batch_size?")
-
-UNSETTLED = ("training did not settle at the true values: are the gradients cleared after each step "
-             "(the given sgd does it), and does the update subtract lr * grad / batch_size?")

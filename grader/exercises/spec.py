@@ -1,11 +1,10 @@
 """What an exercise declares: its checks, their points, inputs and verdicts.
 
-Exercises live in `reference/checks/exerciseN.py`, each exposing ``EXERCISE``; an
-instructor reads and extends them there.
+Each course declares its exercises (`grader.exercises.registry`); the built-in course's live
+in `reference/checks/exerciseN.py`, each exposing ``EXERCISE`` (see docs/AUTHORING.md).
 """
 from __future__ import annotations
 
-import importlib
 import zlib
 from dataclasses import dataclass, field
 from typing import Any, Callable, Protocol
@@ -14,6 +13,7 @@ import numpy as np
 
 from grader.results.model import Failure
 from grader.protocol.wire import Message
+from grader.exercises.registry import KnownError  # noqa: F401 - declared with the course
 
 
 @dataclass(frozen=True)
@@ -47,10 +47,16 @@ class Check:
     probe: str = "call"
     hint: str = ""
     hidden: bool = False
+    known_errors: tuple[KnownError, ...] = ()  # bound from the exercise's and its course's
 
     @property
     def test_name(self) -> str:
         return f"{self.function}: {self.name}"
+
+    def diagnosis(self, message: str) -> str:
+        """What a known error says about this function raising `message` ('' when nothing)."""
+        return next((k.diagnosis for k in self.known_errors
+                     if k.pattern in message and k.function in ("", self.function)), "")
 
     def rng(self, seed: int) -> np.random.Generator:
         """A generator for this check alone, stable when other checks are added."""
@@ -59,7 +65,10 @@ class Check:
 
 @dataclass(frozen=True)
 class Exercise:
-    """An exercise: its number, the reference module, and its checks in report order."""
+    """An exercise: its number, the reference module, and its checks in report order.
+
+    `reference` is a module name; a leading dot makes it relative to the course's package
+    (`".exercise1"`). `known_errors` adds the exercise's own to its course's."""
 
     number: int
     title: str
@@ -69,6 +78,7 @@ class Exercise:
     weights: dict[str, float] = field(default_factory=dict)
     # (planned, expected, outcomes) -> entries for GradeResult.extras (e.g. loss curves)
     extras: Callable[..., dict[str, Any]] | None = None
+    known_errors: tuple[KnownError, ...] = ()
 
     @property
     def functions(self) -> list[str]:
@@ -79,15 +89,8 @@ class Exercise:
         return sum(c.points for c in self.checks)
 
 
-EXERCISES = (1, 2, 3, 4, 5, 6)
-
-
 def load_exercise(number: int) -> Exercise:
-    """The declared exercise `number` (raises LookupError when there is none)."""
-    if number not in EXERCISES:
-        raise LookupError(f"there is no exercise {number} (known: {', '.join(map(str, EXERCISES))})")
-    try:
-        module = importlib.import_module(f"reference.checks.exercise{number}")
-    except ModuleNotFoundError as exc:
-        raise LookupError(f"exercise {number} is not available in this installation ({exc.name})") from None
-    return module.EXERCISE
+    """Exercise `number` of the active course (raises LookupError when there is none)."""
+    from grader.exercises import registry
+
+    return registry.load_exercise(number)

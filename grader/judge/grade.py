@@ -19,16 +19,7 @@ from grader.exercises.spec import Case, Check, Exercise, load_exercise
 
 UNREADABLE = "the worker's answer could not be read"
 NOT_IMPLEMENTED_HINT = "replace `raise NotImplementedError` with your code"
-# Substrings of common error messages -> what a TA would say about them.
-KNOWN_ERRORS: tuple[tuple[str, str], ...] = (
-    ("a leaf Variable that requires grad is being used in an in-place operation",
-     "autograd recorded an in-place update of a parameter: do the update inside `with torch.no_grad():`"),
-    ("'NoneType'", "a value was None where a tensor was expected (a .grad that is None? skip those parameters)"),
-    ("Expected all tensors to be on the same device",
-     "tensors on different devices: move each batch to the model's device with .to(device)"),
-    ("cannot be multiplied", "a matrix product with mismatched shapes: check the order of the operands and transposes"),
-    ("must match the size of tensor", "shapes that do not broadcast: check the shapes of your operands"),
-)
+
 
 
 # (reference module, seed) -> (CUDA available, expected answers): a batch shares one seed,
@@ -280,7 +271,7 @@ def case_failure(check: Check, case: Case, expected: wire.Message, outcome: sand
         return _problem_failure(fn, outcome, timeout)
     header = outcome.message.header
     if header.get("type") == "error":
-        return _error_failure(fn, header)
+        return _error_failure(fn, header, check)
     if header.get("type") != "answer" or not isinstance(header.get("info"), dict):
         return Failure(UNREADABLE)
     problem = wire.unlike(expected.header.get("info"), header["info"])
@@ -307,7 +298,7 @@ def _problem_failure(fn: str, outcome: sandbox.TaskOutcome, timeout: float) -> F
     return Failure(f"the answer from `{fn}` could not be read: {outcome.detail}")
 
 
-def _error_failure(fn: str, header: dict[str, Any]) -> Failure:
+def _error_failure(fn: str, header: dict[str, Any], check: Check | None = None) -> Failure:
     kind = header.get("kind")
     if kind == "missing":
         return Failure(_text(header.get("message"), 300) or f"`{fn}` is missing",
@@ -318,6 +309,6 @@ def _error_failure(fn: str, header: dict[str, Any]) -> Failure:
         error = parse_error(header.get("error"))
         if error.type == "NotImplementedError":
             return Failure(f"`{fn}` is not implemented yet", hint=NOT_IMPLEMENTED_HINT, error=error)
-        diagnosis = next((d for pattern, d in KNOWN_ERRORS if pattern in error.message), "")
+        diagnosis = check.diagnosis(error.message) if check is not None else ""
         return Failure(f"`{fn}` raised {error.type}: {error.message}", error=error, diagnosis=diagnosis)
     return Failure(f"`{fn}` gave an answer that could not be used ({_text(header.get('message'), 200) or _text(kind, 40)})")

@@ -230,7 +230,7 @@ MANUAL_HINT = "4 * (x + 1) / x.numel(): plain tensor arithmetic, no backward() o
 EXERCISE = Exercise(
     number=5,
     title="The chain rule, checked with autograd",
-    reference="reference.exercise5",
+    reference=".exercise5",
     checks=(
         Check("chain_rule_grads", "dy2_dy1 is w2", 1, chain_cases, chain_item(0), probe="call_facts",
               hint="torch.autograd.grad(y2.sum(), y1, retain_graph=True)"),

@@ -1,0 +1,309 @@
+"""The exercise registry: which course is graded, and what it declares.
+
+A course is a folder holding `course.py`, which exposes ``COURSE`` (a `Course`). Courses are
+found through the entry-point group ``grader.courses`` (an installed package:
+``name = "pkg.course:COURSE"``) and through ``--course DIR|NAME`` (also ``GRADER_COURSE``).
+A course folder is loaded under a private package name, so its modules import each other
+relatively and never shadow (or are shadowed by) anything on sys.path. The built-in course
+(the repository's ``reference/``, installed as ``grader_dlbasics``) is registered the same way.
+
+The active course is chosen once per process from the environment: the CLI reads
+``--course`` from argv before anything starts (`select`), so the warm parent, which inherits
+the environment, preloads the same course's probe modules.
+"""
+from __future__ import annotations
+
+import glob
+import hashlib
+import importlib
+import importlib.machinery
+import importlib.util
+import os
+import re
+import sys
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import TYPE_CHECKING, Mapping, Sequence
+
+from grader.errors import UsageError
+
+if TYPE_CHECKING:  # kept light: `grade` selects the course before the warm parent starts
+    from grader.exercises.spec import Exercise
+
+ENV = "GRADER_COURSE"
+GROUP = "grader.courses"
+BUILTIN = "dlbasics"
+BUILTIN_PACKAGE = "grader_dlbasics"  # the built-in course's import name (pyproject maps it to reference/)
+PRIVATE_PREFIX = "_grader_course_"
+_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,63}")
+
+
+@dataclass(frozen=True)
+class KnownError:
+    """A substring of an error message and what a TA would say about it.
+
+    `function` limits it to errors raised by that graded function ('' for any)."""
+
+    pattern: str
+    diagnosis: str
+    function: str = ""
+
+
+@dataclass(frozen=True)
+class Course:
+    """What a course declares. Paths and module names are relative to the course folder.
+
+    - `exercises`: number -> check module (exposing ``EXERCISE``), e.g. ``"checks.exercise1"``.
+    - `answer_keys`: files or folders no student worker may read or import (``"."``: all of it).
+    - `probes`: worker-side modules registering probes, preloaded by the warm parent.
+    - `known_errors`: message patterns -> diagnoses, for every exercise of the course
+      (an exercise adds its own in `Exercise.known_errors`).
+    - `report_sections`: template names (without ``.md.j2``/``.html.j2``/``.txt.j2``) in the
+      course's `templates/` folder, included by the generic reports after the checks.
+    - `verdict_files`: glob patterns of the files an exercise's verdicts depend on, hashed
+      into the batch cache key and shipped in bundles (``{n}``: the exercise number).
+    `package` and `root` are filled in by the loader.
+    """
+
+    name: str
+    exercises: Mapping[int, str]
+    answer_keys: tuple[str, ...] = ()
+    probes: tuple[str, ...] = ()
+    known_errors: tuple[KnownError, ...] = ()
+    report_sections: tuple[str, ...] = ()
+    verdict_files: tuple[str, ...] = ("course.py", "__init__.py", "checks/__init__.py", "checks/exercise{n}.py")
+    title: str = ""
+    package: str = ""
+    root: str = ""
+
+    @property
+    def numbers(self) -> tuple[int, ...]:
+        return tuple(sorted(self.exercises))
+
+    def module(self, relative: str) -> str:
+        """The absolute module name of one of the course's modules."""
+        return importlib.util.resolve_name(relative if relative.startswith(".") else "." + relative, self.package)
+
+    def probe_modules(self) -> tuple[str, ...]:
+        return tuple(self.module(m) for m in self.probes)
+
+    def answer_key_paths(self) -> tuple[str, ...]:
+        """The answer keys' real paths in this copy of the course."""
+        return tuple(os.path.realpath(os.path.join(self.root, k)) for k in self.answer_keys)
+
+    def templates_dir(self) -> str | None:
+        path = os.path.join(self.root, "templates")
+        return path if self.report_sections and os.path.isdir(path) else None
+
+    def verdict_paths(self, number: int) -> list[Path]:
+        """The files exercise `number`'s verdicts depend on, sorted, inside the course folder."""
+        root = Path(self.root).resolve()
+        found: set[Path] = set()
+        for pattern in self.verdict_files:
+            for name in glob.glob(pattern.replace("{n}", str(number)), root_dir=root, recursive=True):
+                path = (root / name).resolve()
+                if path.is_file() and path.is_relative_to(root) and "__pycache__" not in path.parts:
+                    found.add(path)
+        return sorted(found)
+
+    def verdict_hash(self, number: int) -> str:
+        h = hashlib.sha256(self.name.encode() + b"\0")
+        root = Path(self.root).resolve()
+        for path in self.verdict_paths(number):
+            h.update(path.relative_to(root).as_posix().encode() + b"\0")
+            h.update(hashlib.sha256(path.read_bytes()).digest())
+        return h.hexdigest()
+
+    def exercise(self, number: int) -> Exercise:
+        """The declared exercise `number`, its names resolved (LookupError when there is none)."""
+        if number not in self.exercises:
+            known = ", ".join(map(str, self.numbers)) or "none"
+            raise LookupError(f"there is no exercise {number} in course {self.name} (known: {known})")
+        try:
+            module = importlib.import_module(self.module(self.exercises[number]))
+        except ModuleNotFoundError as exc:
+            raise LookupError(f"exercise {number} is not available in this installation ({exc.name})") from None
+        exercise: Exercise = module.EXERCISE
+        reference = exercise.reference
+        if reference.startswith("."):
+            reference = importlib.util.resolve_name(reference, self.package)
+        known = exercise.known_errors + self.known_errors
+        checks = tuple(replace(c, known_errors=tuple(k for k in known if k.function in ("", c.function)))
+                       for c in exercise.checks)
+        return replace(exercise, reference=reference, checks=checks)
+
+
+# ------------------------------------------------------------------ loading
+
+def load_folder(folder: str | os.PathLike[str], package: str | None = None) -> Course:
+    """Load the course in `folder` (its `course.py`) under a private package name."""
+    root = Path(folder).expanduser()
+    if not (root / "course.py").is_file():
+        raise UsageError(f"{folder} is not a course folder (it has no course.py)")
+    root = root.resolve()
+    if package is None:
+        package = PRIVATE_PREFIX + hashlib.sha256(str(root).encode()).hexdigest()[:12]
+    existing = sys.modules.get(package)
+    if existing is None or [os.path.realpath(p) for p in getattr(existing, "__path__", [])] != [str(root)]:
+        init = root / "__init__.py"
+        spec = importlib.util.spec_from_file_location(package, init if init.is_file() else None,
+                                                      submodule_search_locations=[str(root)])
+        if spec is None or spec.loader is None:  # a namespace-like folder without __init__.py
+            spec = importlib.machinery.ModuleSpec(package, None, is_package=True)
+            spec.submodule_search_locations = [str(root)]
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[package] = module
+        try:
+            if spec.loader is not None:
+                spec.loader.exec_module(module)
+        except BaseException:
+            del sys.modules[package]
+            raise
+    return _bind(importlib.import_module(f"{package}.course"), package, root)
+
+
+def _bind(module: object, package: str, root: Path) -> Course:
+    course = getattr(module, "COURSE", None)
+    if not isinstance(course, Course):
+        raise UsageError(f"{root / 'course.py'} does not define COURSE = Course(...)")
+    if not _NAME.fullmatch(course.name):
+        raise UsageError(f"{root / 'course.py'}: a course name is letters, digits and _ (got {course.name!r})")
+    return replace(course, package=package, root=str(root))
+
+
+def _source_checkout() -> Path | None:
+    """The built-in course's folder when the grader runs from a source checkout."""
+    folder = Path(__file__).resolve().parents[2] / "reference"
+    return folder if (folder / "course.py").is_file() else None
+
+
+def _entry_points() -> dict[str, object]:
+    from importlib.metadata import entry_points
+
+    try:
+        return {ep.name: ep for ep in entry_points(group=GROUP)}
+    except Exception:  # broken metadata of some other distribution
+        return {}
+
+
+def builtin() -> Course | None:
+    """The built-in course: a source checkout's `reference/`, else the installed package."""
+    folder = _source_checkout()
+    if folder is not None:
+        return load_folder(folder, BUILTIN_PACKAGE)
+    return by_name(BUILTIN, fallback=False)
+
+
+def by_name(name: str, fallback: bool = True) -> Course | None:
+    """A course registered under `name` in the entry-point group (None when there is none)."""
+    if fallback and name == BUILTIN:
+        return builtin()
+    ep = _entry_points().get(name)
+    if ep is None:
+        return None
+    module_name = ep.value.split(":")[0]  # type: ignore[attr-defined]
+    module = importlib.import_module(module_name)
+    package = module_name.rpartition(".")[0] or module_name
+    root = Path(module.__file__).resolve().parent  # type: ignore[arg-type]
+    return _bind(module, package, root)
+
+
+def names() -> list[str]:
+    """The registered course names (entry points, and the built-in one)."""
+    found = set(_entry_points())
+    if _source_checkout() is not None:
+        found.add(BUILTIN)
+    return sorted(found)
+
+
+def find(spec: str) -> Course:
+    """`spec` is a course folder or a registered name."""
+    if _is_folder_spec(spec):
+        if not os.path.isdir(os.path.expanduser(spec)):
+            raise UsageError(f"no such course folder: {spec}")
+        return load_folder(spec)
+    course = by_name(spec)
+    if course is None:
+        raise UsageError(f"no course named {spec!r} (registered: {', '.join(names()) or 'none'})")
+    return course
+
+
+_ACTIVE: list[Course] = []
+
+
+def active() -> Course:
+    """The course this process grades: GRADER_COURSE (a folder or a name), else the built-in one."""
+    if not _ACTIVE:
+        spec = os.environ.get(ENV, "").strip()
+        if spec:
+            course = find(spec)
+        else:
+            course = builtin()
+            if course is None:
+                registered = names()
+                if len(registered) != 1:
+                    raise UsageError("no course given: use --course DIR (or GRADER_COURSE=DIR); "
+                                     f"registered: {', '.join(registered) or 'none'}")
+                course = find(registered[0])
+        _ACTIVE.append(course)
+    return _ACTIVE[0]
+
+
+def select(spec: str | None) -> None:
+    """Make `spec` the active course, here and in every process started from now on."""
+    if spec is None:
+        return
+    spec = spec.strip()
+    if not spec:
+        raise UsageError("--course needs a folder or a course name")
+    if os.path.isdir(os.path.expanduser(spec)):
+        spec = str(Path(spec).expanduser().resolve())
+    _check(spec)  # a missing course is reported now; its course.py is loaded after the warm parent starts
+    _ACTIVE.clear()
+    os.environ[ENV] = spec
+
+
+def _check(spec: str) -> None:
+    if _is_folder_spec(spec):
+        if not os.path.isfile(os.path.join(os.path.expanduser(spec), "course.py")):
+            raise UsageError(f"{spec} is not a course folder (it has no course.py)")
+    elif spec != BUILTIN and spec not in _entry_points():
+        raise UsageError(f"no course named {spec!r} (registered: {', '.join(names()) or 'none'})")
+
+
+def _is_folder_spec(spec: str) -> bool:
+    return os.sep in spec or "/" in spec or spec.startswith((".", "~")) or os.path.isdir(spec)
+
+
+def take_course_option(argv: Sequence[str]) -> list[str]:
+    """Remove `--course X` / `--course=X` from argv (anywhere), selecting that course.
+
+    Done before any parser runs, because the warm parent must be started with the course known."""
+    out: list[str] = []
+    chosen: str | None = None
+    args = list(argv)
+    i = 0
+    while i < len(args):
+        arg = args[i]
+        if arg == "--":
+            out += args[i:]
+            break
+        if arg == "--course":
+            if i + 1 >= len(args):
+                raise UsageError("--course needs a folder or a course name")
+            chosen = args[i + 1]
+            i += 2
+            continue
+        if arg.startswith("--course="):
+            chosen = arg.split("=", 1)[1]
+        else:
+            out.append(arg)
+        i += 1
+    select(chosen)
+    return out
+
+
+def load_exercise(number: int) -> Exercise:
+    """Exercise `number` of the active course."""
+    return active().exercise(number)
+
