@@ -11,6 +11,7 @@ COURSE = Course(
     exercises={n: f"checks.exercise{n}" for n in range(1, 7)},
     # the whole folder: the solutions, and the checks' cases (a worker needs neither)
     answer_keys=(".",),
+    solutions=("exercise[0-9]*.py", "numpy_solutions.py"),  # never in a student's wheel
     probes=("probes_linalg", "probes_mnist"),
     known_errors=(
         KnownError("a leaf Variable that requires grad is being used in an in-place operation",

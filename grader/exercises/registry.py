@@ -55,6 +55,8 @@ class Course:
 
     - `exercises`: number -> check module (exposing ``EXERCISE``), e.g. ``"checks.exercise1"``.
     - `answer_keys`: files or folders no student worker may read or import (``"."``: all of it).
+    - `solutions`: glob patterns of the files that never ship to students (student bundle);
+      default: the answer keys.
     - `probes`: worker-side modules registering probes, preloaded by the warm parent.
     - `known_errors`: message patterns -> diagnoses, for every exercise of the course
       (an exercise adds its own in `Exercise.known_errors`).
@@ -68,6 +70,7 @@ class Course:
     name: str
     exercises: Mapping[int, str]
     answer_keys: tuple[str, ...] = ()
+    solutions: tuple[str, ...] = ()
     probes: tuple[str, ...] = ()
     known_errors: tuple[KnownError, ...] = ()
     report_sections: tuple[str, ...] = ()
