@@ -11,7 +11,7 @@ COURSE = Course(
     answer_keys=("solutions",),          # no student worker reads or imports these
     probes=("probes",),                  # preloaded by the warm parent, run in the workers
     known_errors=(
-        KnownError("dimension out of range", "softmax works along the last dimension of a 2-D input: "
+        KnownError("Dimension out of range", "softmax works along the last dimension of a 2-D input: "
                    "use dim=-1 (or dim=1)", function="softmax"),
     ),
     report_sections=("stability",),
