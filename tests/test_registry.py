@@ -140,3 +140,51 @@ def test_bundle_course_names() -> None:
     assert bundle.course_solution_globs(course, "p") == ("p/solutions", "p/solutions/*")
     assert bundle.solution_files(["p/solutions/exercise1.py", "p/checks/exercise1.py"],
                                  bundle.course_solution_globs(course, "p")) == ["p/solutions/exercise1.py"]
+
+
+# ------------------------------------------------------------------ installs (slow)
+
+def _venv_with_system_site(path: Path) -> Path:
+    subprocess.run([sys.executable, "-m", "venv", "--system-site-packages", "--without-pip", str(path)], check=True)
+    return path / "bin" / "python"
+
+
+def _pip(python: Path, *args: str) -> None:
+    proc = subprocess.run([sys.executable, "-m", "pip", "--python", str(python), "install", "-q", "--no-deps",
+                           "--no-build-isolation", *args], capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+
+
+PROBE = ("import json, grader, grader_dlbasics\nfrom grader.exercises import registry\nc = registry.active()\n"
+         "print(json.dumps({'grader': grader.__file__, 'course': c.name, 'root': c.root, 'pkg': c.package,"
+         " 'numbers': list(c.numbers)}))")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("editable", [False, True], ids=["wheel", "editable"])
+def test_install_registers_the_builtin_course_under_its_namespaced_name(tmp_path: Path, editable: bool) -> None:
+    import json
+    import shutil
+
+    src = tmp_path / "src"
+    files = subprocess.run(["git", "ls-files"], cwd=ROOT, capture_output=True, text=True, check=True).stdout.split()
+    for rel in files + [str(p.relative_to(ROOT)) for p in (ROOT / "reference" / "templates").glob("*.j2")]:
+        (src / rel).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(ROOT / rel, src / rel)
+    python = _venv_with_system_site(tmp_path / "venv")
+    _pip(python, *(["-e", str(src)] if editable else [str(src)]))
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTHON", "GRADER_"))}
+    proc = subprocess.run([str(python), "-c", PROBE], capture_output=True, text=True, env=env, cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    found = json.loads(proc.stdout)
+    assert found["course"] == "dlbasics" and found["pkg"] == "grader_dlbasics" and found["numbers"] == [1, 2, 3, 4, 5, 6]
+    assert found["grader"].startswith(str(src if editable else tmp_path / "venv")), found
+    if editable:
+        assert found["root"] == str(src / "reference")
+    else:
+        site = tmp_path / "venv" / "lib"
+        assert found["root"].startswith(str(site)) and found["root"].endswith("grader_dlbasics")
+        assert not list(site.glob("python3*/site-packages/reference"))  # nothing called `reference` installed
+    grade = subprocess.run([str(tmp_path / "venv" / "bin" / "grade"), str(ROOT / "reference" / "exercise1.py"),
+                            "--seed", "1"], capture_output=True, text=True, env=env, cwd=tmp_path, timeout=300)
+    assert grade.returncode == 0 and "Score: 10 / 10" in grade.stdout, grade.stderr[-2000:]
