@@ -255,7 +255,7 @@ def test_spec_hash_covers_this_exercises_files_and_the_shared_ones(tmp_path: Pat
     course = registry.active()
     copy = tmp_path / "reference"
     shutil.copytree(course.root, copy, ignore=shutil.ignore_patterns("__pycache__"))
-    monkeypatch.setattr(registry, "_ACTIVE", [replace(course, root=str(copy))])
+    monkeypatch.setattr(registry, "_ACTIVE", {os.environ.get(registry.ENV, "").strip(): replace(course, root=str(copy))})
 
     def fresh() -> str:
         batch.spec_hash.cache_clear()

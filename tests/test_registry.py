@@ -21,10 +21,10 @@ EXAMPLE = ROOT / "examples" / "softmax"
 @pytest.fixture
 def clean_selection(monkeypatch: pytest.MonkeyPatch):
     """Leave the process's course (and GRADER_COURSE) as they were."""
-    monkeypatch.delenv(registry.ENV, raising=False)
-    monkeypatch.setattr(registry, "_ACTIVE", [])
+    monkeypatch.setenv(registry.ENV, "")  # recorded, so that what a test selects is undone
+    monkeypatch.delenv(registry.ENV)
+    monkeypatch.setattr(registry, "_ACTIVE", {})
     yield
-    registry._ACTIVE.clear()
 
 
 def test_builtin_course_is_the_checkout_under_its_namespaced_name(clean_selection) -> None:

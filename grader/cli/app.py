@@ -65,7 +65,7 @@ def add_common(p: argparse.ArgumentParser) -> None:
 
 
 def add_course(p: argparse.ArgumentParser) -> None:
-    """`--course`: read from argv before any parser runs (`registry.take_course_option`); listed for --help."""
+    """`--course`: read from argv before any parser runs (`course_option.take_course_option`); listed for --help."""
     p.add_argument("--course", metavar="DIR|NAME", help="the course whose exercises are graded: a folder holding "
                    "course.py, or a registered name (default: GRADER_COURSE, else the built-in course)")
 
@@ -209,10 +209,10 @@ def one_line(exc: BaseException) -> str:
 def _course_first(argv: list[str]) -> list[str]:
     """Select the course given by --course (or GRADER_COURSE) before anything starts: the warm
     parent preloads its probe modules. A bad course is a usage error (and --json is written)."""
-    from grader.exercises import registry
+    from grader.exercises import course_option
 
     try:
-        return registry.take_course_option(argv)
+        return course_option.take_course_option(argv)
     except UsageError as exc:
         if not (argv and argv[0] in SUBCOMMANDS):
             target = _json_target(argv)

@@ -2,19 +2,18 @@
 
 A course is a folder holding `course.py`, which exposes ``COURSE`` (a `Course`). Courses are
 found through the entry-point group ``grader.courses`` (an installed package:
-``name = "pkg.course:COURSE"``) and through ``--course DIR|NAME`` (also ``GRADER_COURSE``).
+``name = "pkg.course:COURSE"``) and through ``--course DIR|NAME`` (also ``GRADER_COURSE``;
+read from argv by `grader.exercises.course_option`).
 A course folder is loaded under a private package name, so its modules import each other
 relatively and never shadow (or are shadowed by) anything on sys.path. The built-in course
 (the repository's ``reference/``, installed as ``grader_dlbasics``) is registered the same way.
 
-The active course is chosen once per process from the environment: the CLI reads
-``--course`` from argv before anything starts (`select`), so the warm parent, which inherits
-the environment, preloads the same course's probe modules.
+The active course is chosen from the environment: the CLI reads ``--course`` from argv before
+anything starts (`course_option.select` sets GRADER_COURSE), so the warm parent, which
+inherits the environment, preloads the same course's probe modules.
 """
 from __future__ import annotations
 
-import glob
-import hashlib
 import importlib
 import importlib.machinery
 import importlib.util
@@ -26,13 +25,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Mapping, Sequence
 
 from grader.errors import UsageError
+from grader.exercises.course_option import BUILTIN, ENV, GROUP, is_folder_spec, select, take_course_option  # noqa: F401
 
 if TYPE_CHECKING:  # kept light: `grade` selects the course before the warm parent starts
     from grader.exercises.spec import Exercise
 
-ENV = "GRADER_COURSE"
-GROUP = "grader.courses"
-BUILTIN = "dlbasics"
 BUILTIN_PACKAGE = "grader_dlbasics"  # the built-in course's import name (pyproject maps it to reference/)
 PRIVATE_PREFIX = "_grader_course_"
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,63}")
@@ -100,6 +97,8 @@ class Course:
 
     def verdict_paths(self, number: int) -> list[Path]:
         """The files exercise `number`'s verdicts depend on, sorted, inside the course folder."""
+        import glob
+
         root = Path(self.root).resolve()
         found: set[Path] = set()
         for pattern in self.verdict_files:
@@ -110,6 +109,8 @@ class Course:
         return sorted(found)
 
     def verdict_hash(self, number: int) -> str:
+        import hashlib
+
         h = hashlib.sha256(self.name.encode() + b"\0")
         root = Path(self.root).resolve()
         for path in self.verdict_paths(number):
@@ -145,6 +146,8 @@ def load_folder(folder: str | os.PathLike[str], package: str | None = None) -> C
         raise UsageError(f"{folder} is not a course folder (it has no course.py)")
     root = root.resolve()
     if package is None:
+        import hashlib
+
         package = PRIVATE_PREFIX + hashlib.sha256(str(root).encode()).hexdigest()[:12]
     existing = sys.modules.get(package)
     if existing is None or [os.path.realpath(p) for p in getattr(existing, "__path__", [])] != [str(root)]:
@@ -181,12 +184,9 @@ def _source_checkout() -> Path | None:
 
 
 def _entry_points() -> dict[str, object]:
-    from importlib.metadata import entry_points
+    from grader.exercises.course_option import entry_points
 
-    try:
-        return {ep.name: ep for ep in entry_points(group=GROUP)}
-    except Exception:  # broken metadata of some other distribution
-        return {}
+    return entry_points()
 
 
 def builtin() -> Course | None:
@@ -221,7 +221,7 @@ def names() -> list[str]:
 
 def find(spec: str) -> Course:
     """`spec` is a course folder or a registered name."""
-    if _is_folder_spec(spec):
+    if is_folder_spec(spec):
         if not os.path.isdir(os.path.expanduser(spec)):
             raise UsageError(f"no such course folder: {spec}")
         return load_folder(spec)
@@ -231,13 +231,14 @@ def find(spec: str) -> Course:
     return course
 
 
-_ACTIVE: list[Course] = []
+_ACTIVE: dict[str, Course] = {}  # GRADER_COURSE's value -> the course it names
 
 
 def active() -> Course:
-    """The course this process grades: GRADER_COURSE (a folder or a name), else the built-in one."""
-    if not _ACTIVE:
-        spec = os.environ.get(ENV, "").strip()
+    """The course this process grades: GRADER_COURSE (a folder or a name, set from --course by
+    `course_option`), else the built-in one."""
+    spec = os.environ.get(ENV, "").strip()
+    if spec not in _ACTIVE:
         if spec:
             course = find(spec)
         else:
@@ -248,62 +249,8 @@ def active() -> Course:
                     raise UsageError("no course given: use --course DIR (or GRADER_COURSE=DIR); "
                                      f"registered: {', '.join(registered) or 'none'}")
                 course = find(registered[0])
-        _ACTIVE.append(course)
-    return _ACTIVE[0]
-
-
-def select(spec: str | None) -> None:
-    """Make `spec` the active course, here and in every process started from now on."""
-    if spec is None:
-        return
-    spec = spec.strip()
-    if not spec:
-        raise UsageError("--course needs a folder or a course name")
-    if os.path.isdir(os.path.expanduser(spec)):
-        spec = str(Path(spec).expanduser().resolve())
-    _check(spec)  # a missing course is reported now; its course.py is loaded after the warm parent starts
-    _ACTIVE.clear()
-    os.environ[ENV] = spec
-
-
-def _check(spec: str) -> None:
-    if _is_folder_spec(spec):
-        if not os.path.isfile(os.path.join(os.path.expanduser(spec), "course.py")):
-            raise UsageError(f"{spec} is not a course folder (it has no course.py)")
-    elif spec != BUILTIN and spec not in _entry_points():
-        raise UsageError(f"no course named {spec!r} (registered: {', '.join(names()) or 'none'})")
-
-
-def _is_folder_spec(spec: str) -> bool:
-    return os.sep in spec or "/" in spec or spec.startswith((".", "~")) or os.path.isdir(spec)
-
-
-def take_course_option(argv: Sequence[str]) -> list[str]:
-    """Remove `--course X` / `--course=X` from argv (anywhere), selecting that course.
-
-    Done before any parser runs, because the warm parent must be started with the course known."""
-    out: list[str] = []
-    chosen: str | None = None
-    args = list(argv)
-    i = 0
-    while i < len(args):
-        arg = args[i]
-        if arg == "--":
-            out += args[i:]
-            break
-        if arg == "--course":
-            if i + 1 >= len(args):
-                raise UsageError("--course needs a folder or a course name")
-            chosen = args[i + 1]
-            i += 2
-            continue
-        if arg.startswith("--course="):
-            chosen = arg.split("=", 1)[1]
-        else:
-            out.append(arg)
-        i += 1
-    select(chosen)
-    return out
+        _ACTIVE[spec] = course
+    return _ACTIVE[spec]
 
 
 def load_exercise(number: int) -> Exercise:
