@@ -217,7 +217,7 @@ def test_the_student_wheel_builds_without_warnings(tmp_path: Path, monkeypatch: 
             for s in seeds:
                 (root / f"exercise{n}" / f"seed-{s}.json").write_text("{}")
                 (root / f"exercise{n}" / f"seed-{s}.npz").write_bytes(b"")
-        (root / "manifest.json").write_text("{}")
+        (root / "manifest.json").write_text('{"exercises": {}}')
 
     monkeypatch.setattr(bundle, "precompute", fake_precompute)
     staging = tmp_path / "student"
