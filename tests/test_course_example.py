@@ -67,6 +67,15 @@ def test_samples_graded_with_course(sample: Path, tmp_path: Path) -> None:
     assert data["max_score"] == (8 if "exercise1" in sample.name else 7)
 
 
+@pytest.mark.parametrize("n", [1, 2])
+def test_the_stubs_grade_as_not_implemented(n: int, tmp_path: Path) -> None:
+    out = tmp_path / "stub.json"
+    proc = grade("--course", COURSE, COURSE / "exercises" / f"exercise{n}.py", "--seed", "1", "--json", out)
+    assert proc.returncode == 1
+    data = results(out)
+    assert data["score"] == 0 and all("not implemented yet" in t["output"] for t in data["tests"])
+
+
 def test_verdicts_do_not_depend_on_the_seed_and_env_selects_the_course(tmp_path: Path) -> None:
     sample = BUGGY / "exercise1_naive.py"
     for seed in ("11", "12345"):
