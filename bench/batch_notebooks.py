@@ -25,13 +25,12 @@ from nbconvert_helpers import write_notebook  # noqa: E402
 
 
 def sources() -> list[Path]:
-    from grader.exercises.spec import load_exercise
+    from grader.exercises import registry
 
     files = []
-    for n in range(1, 6):
-        try:
-            load_exercise(n)
-        except LookupError:
+    course = registry.active()
+    for n in course.numbers:
+        if course.exercise(n).timeout > 60:  # the training exercise: a benchmark of its own
             continue
         files.append(ROOT / f"reference/exercise{n}.py")
         files += sorted((ROOT / "tests/submissions" / f"exercise{n}").glob("*.py"))

@@ -130,7 +130,7 @@ def _run(case: Any, train_epoch: Callable[..., Any], threads: int = 1, float64: 
     import torch
 
     from grader.worker import probes
-    from grader.worker.probes_mnist import PARAMS
+    from reference.probes_mnist import PARAMS
 
     torch.set_num_threads(threads)
     fn = train_epoch

@@ -30,4 +30,4 @@ fi
 # The CPU build of torch first: a plain `torch` requirement would pull the CUDA build.
 "$VENV/bin/python" -m pip install --no-cache-dir torch=={torch_version} --index-url "$TORCH_INDEX"
 "$VENV/bin/python" -m pip install --no-cache-dir ./{wheel}
-"$VENV/bin/python" -c "import grader, reference.checks; print('grader', grader.__version__, 'installed in $VENV')"
+"$VENV/bin/python" -c "import grader; from grader.exercises import registry; c = registry.active(); print('grader', grader.__version__, 'with the course', c.name, 'installed in $VENV')"

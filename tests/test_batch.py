@@ -248,11 +248,14 @@ def test_a_change_in_the_graders_own_code_regrades(tmp_path: Path, monkeypatch: 
 
 def test_spec_hash_covers_this_exercises_files_and_the_shared_ones(tmp_path: Path,
                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
-    import reference
+    from dataclasses import replace
 
+    from grader.exercises import registry
+
+    course = registry.active()
     copy = tmp_path / "reference"
-    shutil.copytree(Path(reference.__file__).parent, copy, ignore=shutil.ignore_patterns("__pycache__"))
-    monkeypatch.setattr(reference, "__file__", str(copy / "__init__.py"))
+    shutil.copytree(course.root, copy, ignore=shutil.ignore_patterns("__pycache__"))
+    monkeypatch.setattr(registry, "_ACTIVE", {os.environ.get(registry.ENV, "").strip(): replace(course, root=str(copy))})
 
     def fresh() -> str:
         batch.spec_hash.cache_clear()
@@ -263,7 +266,7 @@ def test_spec_hash_covers_this_exercises_files_and_the_shared_ones(tmp_path: Pat
         (copy / "exercise2.py").write_text("# another exercise changed\n")
         (copy / "checks" / "exercise3.py").write_text("# another exercise changed\n")
         assert fresh() == first
-        for rel in ("checks/exercise1.py", "exercise1.py", "numpy_solutions.py", "checks/__init__.py"):
+        for rel in ("checks/exercise1.py", "exercise1.py", "numpy_solutions.py", "checks/__init__.py", "course.py"):
             before = fresh()
             (copy / rel).write_text((copy / rel).read_text() + "\n# changed\n")
             assert fresh() != before, rel

@@ -212,7 +212,7 @@ def venv_env() -> dict[str, str]:
 GRADE_ALL = """
 import json, sys
 from pathlib import Path
-import grader, reference
+import grader, grader_dlbasics as reference
 from grader.judge import grade as judge
 from grader.intake import load
 from grader.sandbox import run as sandbox
@@ -243,10 +243,13 @@ def test_student_wheel_holds_no_solution(student_venv: tuple[Path, Path]) -> Non
     with zipfile.ZipFile(wheel) as zf:
         names = zf.namelist()
     assert bundle.solution_files(names) == [] and leaked_snippets(wheel) == []
-    assert {"reference/checks/exercise1.py", "reference_data/manifest.json", f"reference_data/exercise2/seed-{PUBLIC[1]}.npz",
+    assert {"grader_dlbasics/checks/exercise1.py", "grader_dlbasics/course.py", "grader_dlbasics/probes_mnist.py",
+            "reference_data/manifest.json", f"reference_data/exercise2/seed-{PUBLIC[1]}.npz",
             "grader/judge/grade.py", "grader/cli/student.py"} <= set(names)
     assert "grader/distribution/bundle.py" not in names
-    for module in ("reference.exercise1", "reference.exercise2", "reference.numpy_solutions"):
+    assert not any(n.startswith("reference/") for n in names)  # nothing called `reference` in site-packages
+    for module in ("grader_dlbasics.exercise1", "grader_dlbasics.exercise2", "grader_dlbasics.numpy_solutions",
+                   "reference.exercise1"):
         proc = subprocess.run([str(python), "-c", f"import {module}"], capture_output=True, text=True,
                               cwd=python.parent, env=venv_env())
         assert proc.returncode == 1 and "ModuleNotFoundError" in proc.stderr, (module, proc.stderr)
@@ -406,7 +409,7 @@ def test_student_package_holds_no_hidden_check(staged: Path) -> None:
 def test_student_package_grades_and_reports_hidden_checks_pending(staged: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import runpy
 
-    exercises = {n: runpy.run_path(str(staged / f"reference/checks/exercise{n}.py"))["EXERCISE"] for n in (1, 2)}
+    exercises = {n: runpy.run_path(str(staged / f"grader_dlbasics/checks/exercise{n}.py"))["EXERCISE"] for n in (1, 2)}
     store = answers.Store.open(staged / answers.PACKAGE)
     for path in (SUBMISSIONS / "exercise1/bug_broadcast.py", ROOT / "reference/exercise2.py"):
         fresh = grade(path, seed=SEED)

@@ -15,7 +15,7 @@ import torch
 from torch import nn
 
 from conftest import SUBMISSIONS, failing_checks, grade
-from grader.worker import probes_mnist as pm
+from reference import probes_mnist as pm
 from grader.worker.probes import ProbeEnv
 from grader.exercises.spec import Case
 from grader.protocol.wire import Message

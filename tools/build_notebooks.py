@@ -21,7 +21,15 @@ import nbformat
 
 ROOT = Path(__file__).resolve().parent.parent
 EXERCISES = ROOT / "exercises"
-STUBS = [EXERCISES / f"exercise{n}.py" for n in range(1, 7)]
+
+
+def stubs(folder: Path = EXERCISES) -> list[Path]:
+    """Every `exerciseN.py` stub in `folder`, by number (a course's own stubs: pass its folder)."""
+    found = [p for p in folder.glob("exercise*.py") if p.stem[len("exercise"):].isdigit()]
+    return sorted(found, key=lambda p: int(p.stem[len("exercise"):]))
+
+
+STUBS = stubs()
 
 KERNELSPEC = {"display_name": "Python 3", "language": "python", "name": "python3"}
 LANGUAGE_INFO = {"name": "python"}

@@ -132,22 +132,13 @@ def grader_hash() -> str:
 
 @lru_cache(maxsize=None)
 def spec_hash(exercise: int) -> str:
-    """A hash of what an exercise's verdicts depend on: the grader's own code and version, the
-    exercise's checks and reference, and the reference package's shared files (not the other
-    exercises' files)."""
-    import re
-
-    import reference
-
-    base = Path(reference.__file__).resolve().parent
-    other = re.compile(r"exercise(\d+)\.py$")
-
-    def keep(rel: Path) -> bool:
-        match = other.fullmatch(rel.name)
-        return match is None or int(match.group(1)) == exercise
+    """A hash of what an exercise's verdicts depend on: the grader's own code and version, and
+    the files its course declares for it (`Course.verdict_files`: its checks and reference, the
+    course's shared files, not the other exercises' files)."""
+    from grader.exercises import registry
 
     h = hashlib.sha256(grader_hash().encode() + b"\0")
-    _hash_files(h, base, _tree_files(base, keep))
+    h.update(registry.active().verdict_hash(exercise).encode())
     return h.hexdigest()
 
 
@@ -214,6 +205,9 @@ def _seed(book: gradebook.Gradebook, wanted: int | None) -> int:
 def main(argv: Sequence[str]) -> int:
     args = parser().parse_args(argv)
     check_options(args)
+    from grader.exercises import registry
+
+    registry.select(args.course)  # before the warm parent starts (it preloads the course's probes)
     if args.jobs < 1:
         raise UsageError("--jobs must be at least 1")
     cluster = _cluster(args)

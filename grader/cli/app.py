@@ -61,6 +61,13 @@ def add_common(p: argparse.ArgumentParser) -> None:
                    help="strict: refuse to grade (exit 2) unless the worker gets PID and network "
                         "namespaces, Landlock and rlimits (see `grade doctor`)")
     p.add_argument("--templates", metavar="DIR", help="a folder of Jinja templates that override the built-in ones")
+    add_course(p)
+
+
+def add_course(p: argparse.ArgumentParser) -> None:
+    """`--course`: read from argv before any parser runs (`course_option.take_course_option`); listed for --help."""
+    p.add_argument("--course", metavar="DIR|NAME", help="the course whose exercises are graded: a folder holding "
+                   "course.py, or a registered name (default: GRADER_COURSE, else the built-in course)")
 
 
 def check_options(args: argparse.Namespace) -> None:
@@ -117,7 +124,10 @@ def _write_failure_jsons(reports: Sequence[tuple[str, Path]], reason: str) -> No
 def _grade_file(args: argparse.Namespace, reports: list[tuple[str, Path]], written: list[bool]) -> int:
     try:
         check_options(args)
+        from grader.exercises import registry
         from grader.sandbox import warm
+
+        registry.select(args.course)  # before the warm parent starts (it preloads the course's probes)
 
         # the warm parent imports torch while we import the rest, read, plan and wait
         warm.warm_up(notebooks=str(args.file).lower().endswith(".ipynb"))
@@ -196,10 +206,26 @@ def one_line(exc: BaseException) -> str:
     return text_line(exc)
 
 
+def _course_first(argv: list[str]) -> list[str]:
+    """Select the course given by --course (or GRADER_COURSE) before anything starts: the warm
+    parent preloads its probe modules. A bad course is a usage error (and --json is written)."""
+    from grader.exercises import course_option
+
+    try:
+        return course_option.take_course_option(argv)
+    except UsageError as exc:
+        if not (argv and argv[0] in SUBCOMMANDS):
+            target = _json_target(argv)
+            if target is not None:
+                _write_failure_json(target, str(exc))
+        raise
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of `grade` and `python -m grader`."""
     argv = list(sys.argv[1:] if argv is None else argv)
     try:
+        argv = _course_first(argv)
         if argv and argv[0] in SUBCOMMANDS:
             from grader.cli import commands
 

@@ -170,7 +170,8 @@ def _linux(box: str, limits: Limits, request: isolation.Request, before: list[st
     wanted = tuple(n for n in ("userns", "mntns", "pidns", "netns", "ipcns", "utsns") if request.on(n))
     layers = list(namespaces.enter(wanted))
     if "mntns" in layers and namespaces.make_mounts_private():
-        if request.on("mount-hide") and request.hide and all(namespaces.mount_tmpfs(h, 4096, 0) for h in request.hide):
+        folders = [h for h in request.hide if os.path.isdir(h)]  # files are Landlock's (no mount on a file)
+        if request.on("mount-hide") and folders and all(namespaces.mount_tmpfs(h, 4096, 0) for h in folders):
             layers.append("mount-hide")
         shm = namespaces.mount_quota(box, request.box_bytes) if request.on("box-quota") else None
         if shm is not None:

@@ -25,7 +25,7 @@ LAYERS: dict[str, str] = {
     "ipcns": "an IPC namespace: no System V IPC or message queues shared with other processes",
     "utsns": "a UTS namespace: the host name cannot be changed",
     "mntns": "a mount namespace: private mounts",
-    "mount-hide": "the reference solutions and the forkserver's socket are hidden under empty mounts",
+    "mount-hide": "the answer keys' folders and the forkserver's socket are hidden under empty mounts",
     "proc-private": "/proc shows only the worker's own processes",
     "box-quota": "the working directory and /dev/shm share one size-capped tmpfs",
     "dev-private": "a private /dev: only null, zero, full, random, urandom, a private shm and private ptys",
@@ -35,7 +35,7 @@ LAYERS: dict[str, str] = {
     "cgroup-pids": "a cgroup bound on processes (pids.max), killed as a whole",
     "cgroup-memory": "a cgroup bound on memory",
     "cgroup-cpu": "a cgroup bound on CPU (its share of --jobs); time budgets count its own CPU time",
-    "landlock": "Landlock: read only system and package files (not the reference), write only the box",
+    "landlock": "Landlock: read only system and package files (not the answer keys), write only the box",
     "landlock-net": "Landlock: no TCP bind or connect",
     "landlock-scope": "Landlock: no signals to, or abstract sockets of, processes outside the sandbox",
     "no-new-privs": "no privilege gain through setuid programs",
@@ -60,7 +60,7 @@ class Request:
 
     disabled: frozenset[str] = frozenset()
     required: tuple[str, ...] = ()
-    hide: tuple[str, ...] = ()          # directories to hide (reference, forkserver socket dir)
+    hide: tuple[str, ...] = ()          # paths to hide (the course's answer keys, forkserver socket dir)
     cgroup_dirs: tuple[str, ...] = ()   # cgroups to join, made by the judge
     cgroup_layers: tuple[str, ...] = ()
     box_bytes: int = 256 * 1024**2
@@ -84,31 +84,86 @@ def required(mode: str) -> tuple[str, ...]:
 
 
 def reference_dirs() -> tuple[str, ...]:
-    """Every copy of the reference solutions an import could reach (the worker reads none).
+    """Every copy of the active course's answer keys that an import or open() could reach
+    (the student's worker reads none), wherever the course lives.
 
-    Not only the first on sys.path: an editable install's finder, or a checkout beside an
+    Not only the course's own folder: an editable install's finder, or a checkout beside an
     installed copy, would otherwise leave a second copy readable.
     """
+    from grader.exercises import registry
+
+    course = registry.active()
+    names = [course.package] + (["reference"] if course.package == registry.BUILTIN_PACKAGE else [])
+    found: list[str] = []
+    for root in [course.root, *_package_dirs(names)]:
+        for key in course.answer_keys:
+            real = os.path.realpath(os.path.join(root, key))
+            if os.path.exists(real) and real not in found:
+                found.append(real)
+    return tuple(found)
+
+
+def _package_dirs(names: list[str]) -> list[str]:
+    """The folders of every package called one of `names` that the finders can see."""
     import importlib.machinery
 
-    found: list[str] = []
     specs = []
-    for finder in sys.meta_path:
-        try:
-            specs.append(finder.find_spec("reference", None))  # type: ignore[attr-defined]
-        except Exception:  # finders of all kinds; any may object
-            continue
-    for entry in sys.path:
-        try:
-            specs.append(importlib.machinery.PathFinder.find_spec("reference", [entry or os.getcwd()]))
-        except (ImportError, ValueError, OSError):
-            continue
+    for name in names:
+        for finder in sys.meta_path:
+            try:
+                specs.append(finder.find_spec(name, None))  # type: ignore[attr-defined]
+            except Exception:  # finders of all kinds; any may object
+                continue
+        for entry in sys.path:
+            try:
+                specs.append(importlib.machinery.PathFinder.find_spec(name, [entry or os.getcwd()]))
+            except (ImportError, ValueError, OSError):
+                continue
+    dirs: list[str] = []
     for spec in specs:
         for path in (spec.submodule_search_locations or []) if spec is not None else []:
             real = os.path.realpath(path)
-            if os.path.isdir(real) and real not in found:
-                found.append(real)
-    return tuple(found)
+            if os.path.isdir(real) and real not in dirs:
+                dirs.append(real)
+    return dirs
+
+
+class RefuseHidden:
+    """A meta-path finder, first in line in the student's worker: a module whose file lies in
+    a hidden path (an answer key) is refused, whichever finder would have found it. One layer
+    among others (Landlock and the hidden mounts keep the files themselves unreadable)."""
+
+    def __init__(self, hidden: tuple[str, ...]) -> None:
+        self.hidden = tuple(os.path.realpath(h) for h in hidden)
+
+    def find_spec(self, name: str, path: object = None, target: object = None) -> None:
+        for finder in sys.meta_path:
+            if finder is self or not hasattr(finder, "find_spec"):
+                continue
+            try:
+                spec = finder.find_spec(name, path, target)
+            except ImportError:
+                raise
+            except Exception:
+                continue
+            if spec is not None:
+                places = [spec.origin or "", *(spec.submodule_search_locations or [])]
+                if any(p and self._hidden(p) for p in places):
+                    raise ImportError(f"{name} is not available to submissions", name=name)
+                return None  # let the import system ask that finder again, as usual
+        return None
+
+    def _hidden(self, path: str) -> bool:
+        real = os.path.realpath(path)
+        return any(real == h or real.startswith(h.rstrip("/") + "/") for h in self.hidden)
+
+
+def guard_imports(hidden: tuple[str, ...]) -> bool:
+    """Put `RefuseHidden` first on sys.meta_path; True when there was something to hide."""
+    if not hidden:
+        return False
+    sys.meta_path.insert(0, RefuseHidden(hidden))
+    return True
 
 
 def forkserver_dir() -> str | None:

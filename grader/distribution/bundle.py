@@ -1,11 +1,12 @@
 """`grade bundle student|gradescope`: what to hand out, built from the grader's source tree.
 
-- `grade bundle student --out DIR`: a wheel for students. It holds `grader/`, the check
-  declarations (`reference/checks/`) and a generated `reference_data/` package of
-  precomputed answers for a few public seeds (`grader/judge/answers.py`), but no reference
-  solution: `reference/exercise*.py` and `reference/numpy_solutions.py` stay behind, and so
-  does the source of the hidden checks (`strip_hidden_checks`: each keeps its function and
-  points under a neutral name and is reported as pending).
+- `grade bundle student --out DIR`: a wheel for students. It holds `grader/`, the course
+  (the active one, `--course`; the built-in course installs as `grader_dlbasics`) without its
+  solutions (`Course.solutions`: `reference/exercise*.py` and `reference/numpy_solutions.py`
+  for the built-in one), and a generated `reference_data/` package of precomputed answers for
+  a few public seeds (`grader/judge/answers.py`); the source of the hidden checks stays behind
+  too (`strip_hidden_checks`: each keeps its function and points under a neutral name and is
+  reported as pending).
 - `grade bundle gradescope --out autograder.zip`: Gradescope's autograder zip: `setup.sh`
   and `run_autograder` at its root, beside the instructor's wheel (the full package, which
   grades on fresh seeds and runs the hidden checks).
@@ -25,17 +26,22 @@ import sys
 import tempfile
 import zipfile
 from pathlib import Path
-from typing import Sequence
+from typing import TYPE_CHECKING, Sequence
 
 from grader import __version__
 from grader.judge import answers
 from grader.errors import UsageError
 
+if TYPE_CHECKING:
+    from grader.exercises.registry import Course
+
 SOURCE = Path(__file__).resolve().parents[2]  # the source tree: pyproject.toml, grader/, reference/
 PACKAGING = SOURCE / "packaging"
 DEFAULT_SEEDS = 5
-# Never in a student's wheel: the solutions (checked again in the built wheel).
-SOLUTION_GLOBS = ("reference/exercise*.py", "reference/numpy_solutions.py")
+# Never in a student's wheel: the built-in course's solutions, in the source tree and as installed
+# (each course declares its own: `Course.solutions`; checked again in the built wheel).
+SOLUTION_GLOBS = ("reference/exercise*.py", "reference/numpy_solutions.py",
+                  "grader_dlbasics/exercise*.py", "grader_dlbasics/numpy_solutions.py")
 STUDENT_OMITS = ("bundle.py", "gradescope_runner.py")  # instructor-only modules of grader/distribution/
 _IGNORE = shutil.ignore_patterns("__pycache__", "*.pyc", "*.egg-info")
 
@@ -52,6 +58,7 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--out", type=Path, required=True, help="folder for the wheel")
     s.add_argument("--seeds", type=_int_list, help="public seeds, comma-separated (default: 5 drawn at random)")
     s.add_argument("--exercises", type=_int_list, help="exercises to include, comma-separated (default: all present)")
+    add_course(s)
     g = sub.add_parser("gradescope", help="a Gradescope autograder zip (setup.sh, run_autograder, the wheel)")
     g.add_argument("--out", type=Path, required=True, help="the zip to write, e.g. autograder.zip")
     g.add_argument("--exercises", type=_int_list, help="grade only these exercises' files (default: any found)")
@@ -59,7 +66,14 @@ def parser() -> argparse.ArgumentParser:
     g.add_argument("--timeout", type=float, help="seconds per submission file (default: the exercise's)")
     g.add_argument("--seed", type=int, help="the assignment's seed, stored in run_autograder so a resubmission "
                    "gets the same grade (default: drawn now, and printed)")
+    add_course(g)
     return p
+
+
+def add_course(p: argparse.ArgumentParser) -> None:
+    from grader.cli.app import add_course as add
+
+    add(p)
 
 
 def _int_list(text: str) -> list[int]:
@@ -83,6 +97,9 @@ def _torch_version() -> str:
 
 def main(argv: Sequence[str]) -> int:
     args = parser().parse_args(list(argv))
+    from grader.exercises import registry
+
+    registry.select(args.course)
     _require_source()
     if args.kind == "student":
         wheel = build_student(args.out, args.seeds, args.exercises)
@@ -99,7 +116,7 @@ def main(argv: Sequence[str]) -> int:
 
 
 def _require_source() -> None:
-    needed = [SOURCE / "pyproject.toml", SOURCE / "reference" / "checks", PACKAGING / "setup.sh"]
+    needed = [SOURCE / "pyproject.toml", PACKAGING / "setup.sh"]
     missing = [str(p) for p in needed if not p.exists()]
     if missing:
         raise UsageError("`grade bundle` builds from the grader's source tree (a checkout), "
@@ -110,10 +127,10 @@ def _require_source() -> None:
 
 def exercises_present(wanted: Sequence[int] | None = None) -> list[int]:
     """The exercises whose checks are declared here (all of `wanted`, which must exist)."""
-    from grader.exercises.spec import EXERCISES, load_exercise
+    from grader.exercises.spec import load_exercise
 
     present = []
-    for n in wanted or EXERCISES:
+    for n in wanted or course().numbers:
         try:
             load_exercise(n)
         except LookupError as exc:
@@ -122,15 +139,73 @@ def exercises_present(wanted: Sequence[int] | None = None) -> list[int]:
             continue
         present.append(n)
     if not present:
-        raise UsageError("no exercise is declared in reference/checks/")
+        raise UsageError(f"no exercise is declared in {course().root}")
     return present
 
 
-def solution_imports(checks_dir: Path) -> list[str]:
+# ------------------------------------------------------------------ the course that ships
+
+def course() -> Course:
+    """The active course (`--course`, else the built-in one)."""
+    from grader.exercises import registry
+
+    return registry.active()
+
+
+def course_package(c: Course) -> str:
+    """The import name a course is installed under (the built-in one: grader_dlbasics)."""
+    from grader.exercises import registry
+
+    return registry.BUILTIN_PACKAGE if c.name == registry.BUILTIN else f"grader_course_{c.name}"
+
+
+def check_dirs(c: Course) -> list[Path]:
+    """The folders holding the course's check modules."""
+    root = Path(c.root)
+    return sorted({(root / m.lstrip(".").replace(".", "/")).parent for m in c.exercises.values()})
+
+
+def course_solution_globs(c: Course, prefix: str = "") -> tuple[str, ...]:
+    """Patterns (relative to the course folder, or under `prefix/`) of what never ships to students."""
+    globs = c.solutions or c.answer_keys
+    base = f"{prefix}/" if prefix else ""
+    return tuple(p for g in globs if g not in (".", "") for p in (base + g, base + g + "/*"))
+
+
+def _copy_course(c: Course, dest: Path, student: bool) -> list[str]:
+    """Copy the course's packages and templates to `dest` (a student's copy without its
+    solutions; folders that are not packages, such as stubs or sample submissions, stay); the
+    package names."""
+    from fnmatch import fnmatch
+
+    root = Path(c.root)
+    drop = course_solution_globs(c) if student else ()
+
+    def ignore(folder: str, names: list[str]) -> set[str]:
+        rel = Path(folder).relative_to(root)
+        here = Path(folder)
+        return {n for n in names if n == "__pycache__" or n.endswith((".pyc", ".egg-info"))
+                or any(fnmatch((rel / n).as_posix(), g) for g in drop)
+                or ((here / n).is_dir() and n != "templates" and not (here / n / "__init__.py").exists())}
+
+    shutil.copytree(root, dest, ignore=ignore)
+    package = dest.name
+    found = [package] + sorted(package + "." + ".".join(d.relative_to(dest).parts) for d in dest.rglob("*")
+                               if d.is_dir() and ((d / "__init__.py").exists() or d.name == "templates")
+                               and "__pycache__" not in d.parts)
+    return found
+
+
+def _course_fill(c: Course, package: str) -> dict[str, object]:
+    return {"course_name": c.name, "course_package": package}
+
+
+def solution_imports(checks_dir: Path, packages: Sequence[str] = ("reference",)) -> list[str]:
     """`file: module` for every import in the check declarations that could reach a solution.
 
-    Checks may import `grader.*`, `reference.checks.*`, numpy and the standard library; a
-    check that imported `reference.exerciseN` would ship the answers.
+    Checks may import `grader.*`, their own folder (`from . import x`, `reference.checks.*`),
+    numpy and the standard library; a check that imported `reference.exerciseN` (or anything of
+    its course's package outside its checks) would ship the answers.
     """
     problems = []
     for path in sorted(checks_dir.glob("*.py")):
@@ -147,7 +222,7 @@ def solution_imports(checks_dir: Path) -> list[str]:
                 names = [base] if base != "reference" else [f"reference.{a.name}" for a in node.names]
             names += [n for n in _dynamic_imports(node)]
             problems += [f"{path.name}: {n}" for n in names
-                         if n.split(".")[0] == "reference" and not n.startswith("reference.checks")]
+                         if n.split(".")[0] in packages and not n.startswith(f"{n.split('.')[0]}.checks")]
     return problems
 
 
@@ -211,19 +286,20 @@ def _dependencies() -> list[str]:
 
 
 def stage_student(staging: Path, numbers: Sequence[int], seeds: Sequence[int]) -> None:
-    """Lay out the student package: grader/, reference/checks/, reference_data/, pyproject."""
-    problems = solution_imports(SOURCE / "reference" / "checks")
+    """Lay out the student package: grader/, the course without its solutions, reference_data/,
+    pyproject."""
+    c = course()
+    package = course_package(c)
+    problems = [p for d in check_dirs(c) for p in solution_imports(d, ("reference", package, c.package))]
     if problems:
         raise UsageError("the check declarations import reference solutions, which would ship them: "
                          + "; ".join(problems))
     shutil.copytree(SOURCE / "grader", staging / "grader", ignore=shutil.ignore_patterns(
         "__pycache__", "*.pyc", *STUDENT_OMITS))
-    ref = staging / "reference"
-    shutil.copytree(SOURCE / "reference" / "checks", ref / "checks", ignore=_IGNORE)
-    strip_hidden_checks(ref / "checks")
-    _check_stripped(ref / "checks", numbers)
-    (ref / "__init__.py").write_text('"""Each exercise\'s declared checks. The reference solutions are not part '
-                                     'of this installation."""\n', encoding="utf-8")
+    packages = _copy_course(c, staging / package, student=True)
+    for folder in check_dirs(c):
+        strip_hidden_checks(staging / package / folder.relative_to(c.root))
+    _check_stripped(staging / package, numbers)
     data = staging / answers.PACKAGE
     data.mkdir()
     (data / "__init__.py").write_text('"""Precomputed expected answers for the public seeds (data only; '
@@ -231,9 +307,9 @@ def stage_student(staging: Path, numbers: Sequence[int], seeds: Sequence[int]) -
     precompute(data, numbers, seeds)
     _rename_hidden_in_manifest(data / answers.MANIFEST)
     fill = {"version": f"{__version__}+student", "dependencies": json.dumps(_dependencies()),
-            "packages": json.dumps([*grader_packages(), "reference", "reference.checks",
+            "packages": json.dumps([*grader_packages(), *packages,
                                  answers.PACKAGE, *(f"{answers.PACKAGE}.exercise{n}" for n in numbers)]),
-            "nseeds": len(seeds), "seeds": ", ".join(map(str, seeds))}
+            "nseeds": len(seeds), "seeds": ", ".join(map(str, seeds)), **_course_fill(c, package)}
     (staging / "pyproject.toml").write_text(_template("student-pyproject.toml", fill), encoding="utf-8")
     (staging / "README.md").write_text(_template("student-README.md", fill), encoding="utf-8")
 
@@ -363,13 +439,14 @@ def _after_imports(tree: ast.Module) -> int:
     return len(tree.body)
 
 
-def _check_stripped(checks_dir: Path, numbers: Sequence[int]) -> None:
+def _check_stripped(staged_course: Path, numbers: Sequence[int]) -> None:
     """UsageError unless every hidden check of the staged modules lost its cases (one that is
     declared in a form the transform does not know would ship)."""
-    import runpy
+    from grader.exercises import registry
 
+    staged = registry.load_folder(staged_course)
     for n in numbers:
-        exercise = runpy.run_path(str(checks_dir / f"exercise{n}.py"))["EXERCISE"]
+        exercise = staged.exercise(n)
         left = [c.test_name for c in exercise.checks if c.hidden and c.cases.__name__ != "_hidden_cases"]
         if left:
             raise UsageError(f"the student wheel would ship hidden checks' cases ({', '.join(left)}): "
@@ -404,11 +481,12 @@ def _template(name: str, fill: dict[str, object]) -> str:
     return text
 
 
-def solution_files(names: Sequence[str]) -> list[str]:
-    """Names (wheel entries, paths) that look like reference solutions."""
+def solution_files(names: Sequence[str], globs: Sequence[str] = ()) -> list[str]:
+    """Names (wheel entries, paths) that look like reference solutions (the built-in course's,
+    and those matching `globs`)."""
     from fnmatch import fnmatch
 
-    return [n for n in names if any(fnmatch(n, g) for g in SOLUTION_GLOBS)]
+    return [n for n in names if any(fnmatch(n, g) for g in (*SOLUTION_GLOBS, *globs))]
 
 
 def build_student(out: Path, seeds: Sequence[int] | None = None, wanted: Sequence[int] | None = None) -> Path:
@@ -423,7 +501,7 @@ def build_student(out: Path, seeds: Sequence[int] | None = None, wanted: Sequenc
         stage_student(staging, numbers, seeds)
         wheel = _build_wheel(staging, out)
     with zipfile.ZipFile(wheel) as zf:
-        leaked = solution_files(zf.namelist())
+        leaked = solution_files(zf.namelist(), course_solution_globs(course(), course_package(course())))
     if leaked:
         wheel.unlink()
         raise UsageError(f"the student wheel would contain reference solutions ({', '.join(leaked)}); not written")
@@ -431,14 +509,21 @@ def build_student(out: Path, seeds: Sequence[int] | None = None, wanted: Sequenc
 
 
 def build_instructor_wheel(out: Path) -> Path:
-    """The full package (solutions included) as a wheel, from a clean copy of the source."""
+    """The grader and the whole course (solutions included) as a wheel, from a clean copy."""
+    import tomllib
+
+    c = course()
+    package = course_package(c)
+    project = tomllib.loads((SOURCE / "pyproject.toml").read_text(encoding="utf-8"))["project"]
     with tempfile.TemporaryDirectory(prefix="grader-bundle-") as tmp:
         staging = Path(tmp) / "instructor"
         staging.mkdir()
-        for name in ("pyproject.toml", "README.md"):
-            shutil.copy2(SOURCE / name, staging / name)
-        for name in ("grader", "reference"):
-            shutil.copytree(SOURCE / name, staging / name, ignore=_IGNORE)
+        shutil.copy2(SOURCE / "README.md", staging / "README.md")
+        shutil.copytree(SOURCE / "grader", staging / "grader", ignore=_IGNORE)
+        packages = _copy_course(c, staging / package, student=False)
+        fill = {"name": project["name"], "version": __version__, "dependencies": json.dumps(_dependencies()),
+                "packages": json.dumps([*grader_packages(), *packages]), **_course_fill(c, package)}
+        (staging / "pyproject.toml").write_text(_template("instructor-pyproject.toml", fill), encoding="utf-8")
         return _build_wheel(staging, out)
 
 
@@ -447,7 +532,7 @@ def build_gradescope(out: Path, exercises: Sequence[int] | None, torch_version: 
     """Write Gradescope's autograder zip to `out`; return its path."""
     if exercises:
         exercises_present(exercises)
-    args = []
+    args = ["--course", course().name]
     if exercises:
         args += ["--exercises", ",".join(map(str, exercises))]
     if timeout:

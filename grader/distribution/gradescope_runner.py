@@ -142,10 +142,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--exercises", type=lambda s: [int(x) for x in s.split(",") if x.strip()])
     p.add_argument("--timeout", type=float)
     p.add_argument("--seed", type=int, help="the assignment's seed (fixed when the bundle is made)")
+    p.add_argument("--course", metavar="DIR|NAME", help="the course (default: GRADER_COURSE, else the built-in one)")
     args = p.parse_args(argv)
     base = root()
     out = base / "results" / "results.json"
     try:
+        from grader.exercises import registry
+
+        registry.select(args.course)  # before the warm parent starts: it preloads the course's probes
         data = grade_folder(base / "submission", args.exercises, args.timeout, args.seed)
     except Exception:  # the grader's bug: Gradescope still needs a results.json
         traceback.print_exc()

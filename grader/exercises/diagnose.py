@@ -87,19 +87,13 @@ def value_diagnosis(got: np.ndarray, expected: np.ndarray, factors: Mapping[str,
     return ""
 
 
-# -- exercises 3–5 -----------------------------------------------------------------------
+# -- shapes and orders ----------------------------------------------------------------------
 
 
 def broadcast_nn(n: int, name: str = "y") -> str:
     """The (n,) against (n, 1) slip, seen through a result that depends on it."""
     return (f"{name} of shape ({n},) broadcast against ({n}, 1) into ({n}, {n}): reshape it first "
             f"({name}.reshape(-1, 1))")
-
-
-def wrong_shape(name: str, got: tuple[int, ...], expected: tuple[int, ...]) -> str:
-    """`wrong shape of db: () instead of (1,)` with the usual fix."""
-    fix = "r.sum(axis=0) / n keeps the shape (1,)" if name == "db" else f"reshape it to {tuple(expected)}"
-    return f"wrong shape of {name}: {tuple(got)} instead of {tuple(expected)}; {fix}"
 
 
 def swapped_outputs(got_order: Sequence[str], expected_order: Sequence[str]) -> str:
@@ -120,22 +114,6 @@ def match_order(got: Sequence[np.ndarray | None], expected: Sequence[np.ndarray]
             return None
         order.append(next((h for h in hits if h not in order), hits[0]))
     return order if order != list(names) and sorted(order) == sorted(names) else None
-
-
-def relu_values(got: np.ndarray, X: np.ndarray) -> str:
-    """Name the usual wrong ReLUs from their values."""
-    x = X.astype(np.float64)
-    g = got.astype(np.float64)
-    candidates = (
-        (x, "negative values passed through unchanged: max(X, 0) replaces them with 0"),
-        (np.abs(x), "your relu computed |X|: negative values must become 0, not positive"),
-        (np.minimum(x, 0), "your relu kept the negative values and zeroed the positive ones: it is max(X, 0)"),
-        ((x > 0).astype(np.float64), "your relu returned the mask X > 0, not the values: multiply by X"),
-    )
-    for candidate, message in candidates:
-        if np.allclose(g, candidate, rtol=1e-5, atol=1e-6):
-            return message
-    return ""
 
 
 IN_PLACE = ("in place instead of a copy: compute into a new array/tensor "
@@ -177,6 +155,7 @@ class KnownError:
     pattern: str
     advice: str
     code: str = ""
+    function: str = ""  # only for errors raised by this graded function ('' for any)
 
     def matches(self, error: StudentError) -> bool:
         if self.pattern not in error.message:
@@ -185,14 +164,6 @@ class KnownError:
 
 
 KnownErrors = tuple[KnownError, ...]
-
-# Errors whose advice holds in any function of any exercise.
-KNOWN_ERRORS: KnownErrors = (
-    KnownError("Expected all tensors to be on the same device",
-               "tensors on different devices: move each batch to the model's device with .to(device)"),
-    KnownError("cannot be multiplied", "a matrix product with mismatched shapes: check the order of the operands and transposes"),
-    KnownError("must match the size of tensor", "shapes that do not broadcast: check the shapes of your operands"),
-)
 
 LEAF_IN_PLACE = "a leaf Variable that requires grad is being used in an in-place operation"
 MODIFIED_IN_PLACE = "modified by an inplace operation"
@@ -223,11 +194,9 @@ FORWARD_IN_PLACE: KnownErrors = (
 )
 
 
-def known_error(error: StudentError, function: str, declared: Mapping[str, KnownErrors]) -> str:
-    """The advice for `error` raised in `function`: the exercise's entries for that function
-    first, then its entries for every function ("*"), then the generic ones; '' if none fits."""
-    for entries in (declared.get(function, ()), declared.get("*", ()), KNOWN_ERRORS):
-        for entry in entries:
-            if entry.matches(error):
-                return entry.advice
-    return ""
+def known_error(error: StudentError, entries: KnownErrors) -> str:
+    """The advice of the first entry that matches `error`; '' if none does.
+
+    The registry binds each check's entries in order: the exercise's for that function, the
+    exercise's for every function ("*"), then the course's (see registry.Course.exercise)."""
+    return next((entry.advice for entry in entries if entry.matches(error)), "")

@@ -1,18 +1,17 @@
 """What an exercise declares: its checks, their points, inputs and verdicts.
 
-Exercises live in `reference/checks/exerciseN.py`, each exposing ``EXERCISE``; an
-instructor reads and extends them there.
+Each course declares its exercises (`grader.exercises.registry`); the built-in course's live
+in `reference/checks/exerciseN.py`, each exposing ``EXERCISE`` (see docs/AUTHORING.md).
 """
 from __future__ import annotations
 
-import importlib
 import zlib
 from dataclasses import dataclass, field
 from typing import Any, Callable, Protocol
 
 import numpy as np
 
-from grader.exercises.diagnose import KnownErrors
+from grader.exercises.diagnose import KnownError, KnownErrors
 from grader.results.model import Failure
 from grader.protocol.wire import Message
 
@@ -51,6 +50,7 @@ class Check:
     # The check judges a property of a call that returned (inputs unchanged, leaves kept):
     # when the function raised, it says it could not check and why, without its own hint.
     needs_result: bool = False
+    known_errors: tuple[KnownError, ...] = ()  # bound by the registry: exercise's, then the course's
 
     @property
     def test_name(self) -> str:
@@ -63,7 +63,10 @@ class Check:
 
 @dataclass(frozen=True)
 class Exercise:
-    """An exercise: its number, the reference module, and its checks in report order."""
+    """An exercise: its number, the reference module, and its checks in report order.
+
+    `reference` is a module name; a leading dot makes it relative to the course's package
+    (`".exercise1"`). `known_errors` adds the exercise's own to its course's."""
 
     number: int
     title: str
@@ -74,7 +77,7 @@ class Exercise:
     # (planned, expected, outcomes) -> entries for GradeResult.extras (e.g. loss curves)
     extras: Callable[..., dict[str, Any]] | None = None
     # function name (or "*" for all) -> the PyTorch errors a TA recognises there, tried
-    # before diagnose.KNOWN_ERRORS
+    # before the course's (registry.Course.known_errors_of)
     known_errors: dict[str, KnownErrors] = field(default_factory=dict)
 
     @property
@@ -86,15 +89,8 @@ class Exercise:
         return sum(c.points for c in self.checks)
 
 
-EXERCISES = (1, 2, 3, 4, 5, 6)
-
-
 def load_exercise(number: int) -> Exercise:
-    """The declared exercise `number` (raises LookupError when there is none)."""
-    if number not in EXERCISES:
-        raise LookupError(f"there is no exercise {number} (known: {', '.join(map(str, EXERCISES))})")
-    try:
-        module = importlib.import_module(f"reference.checks.exercise{number}")
-    except ModuleNotFoundError as exc:
-        raise LookupError(f"exercise {number} is not available in this installation ({exc.name})") from None
-    return module.EXERCISE
+    """Exercise `number` of the active course (raises LookupError when there is none)."""
+    from grader.exercises import registry
+
+    return registry.load_exercise(number)

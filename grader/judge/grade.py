@@ -87,7 +87,7 @@ def grade(submission: Submission, options: Options) -> GradeResult:
     else:
         expected = sandbox.collect_reference(reference, tasks, timeout=max(120.0, 2 * timeout))
         _EXPECTED[(exercise.reference, options.seed)] = (cuda, expected)
-    checks = [decide(p, expected, run, timeout, exercise.known_errors) for p in planned]
+    checks = [decide(p, expected, run, timeout) for p in planned]
     return _result(submission, options, exercise, device, checks, run, timeout, t0, planned, expected)
 
 
@@ -149,7 +149,7 @@ def _grade_precomputed(submission: Submission, options: Options, exercise: Exerc
     run = sandbox.run(submission.units, tasks, timeout=timeout, device=device, seed=options.seed,
                       weights=exercise.weights, stop_on_unit_error=not submission.notebook,
                       isolation_mode=options.isolation, caps=answer_caps(expected))
-    checks = [pending(p.check) if p.check.hidden else decide(p, expected, run, timeout, exercise.known_errors) for p in planned]
+    checks = [pending(p.check) if p.check.hidden else decide(p, expected, run, timeout) for p in planned]
     return _result(submission, options, exercise, device, checks, run, timeout, t0, public, expected)
 
 
@@ -242,12 +242,11 @@ def _text(value: Any, cap: int) -> str:
     return value[:cap] if isinstance(value, str) else ""
 
 
-def decide(p: Planned, expected: dict[int, wire.Message], run: sandbox.RunOutcome, timeout: float,
-           known: dict[str, diagnose.KnownErrors] | None = None) -> CheckResult:
+def decide(p: Planned, expected: dict[int, wire.Message], run: sandbox.RunOutcome, timeout: float) -> CheckResult:
     """All cases must pass; the first failing case is the one reported."""
     check = p.check
     for case, task in zip(p.cases, p.tasks):
-        failure = case_failure(check, case, expected[task.id], run.outcomes.get(task.id), timeout, known)
+        failure = case_failure(check, case, expected[task.id], run.outcomes.get(task.id), timeout)
         if failure is not None:
             failure = _with_defaults(failure, case, check)
             return CheckResult(check.function, check.name, 0.0, check.points, failure, check.hidden)
@@ -266,7 +265,7 @@ def _with_defaults(failure: Failure, case: Case, check: Check) -> Failure:
 
 
 def case_failure(check: Check, case: Case, expected: wire.Message, outcome: sandbox.TaskOutcome | None,
-                 timeout: float, known: dict[str, diagnose.KnownErrors] | None = None) -> Failure | None:
+                 timeout: float) -> Failure | None:
     """Why this case failed, from the outcome of its task (None: it passed)."""
     fn = check.function
     if outcome is None:
@@ -275,7 +274,7 @@ def case_failure(check: Check, case: Case, expected: wire.Message, outcome: sand
         return _problem_failure(fn, outcome, timeout)
     header = outcome.message.header
     if header.get("type") == "error":
-        return _error_failure(fn, header, known or {})
+        return _error_failure(fn, header, check)
     if header.get("type") != "answer" or not isinstance(header.get("info"), dict):
         return Failure(UNREADABLE)
     problem = wire.unlike(expected.header.get("info"), header["info"])
@@ -302,7 +301,7 @@ def _problem_failure(fn: str, outcome: sandbox.TaskOutcome, timeout: float) -> F
     return Failure(f"the answer from `{fn}` could not be read: {outcome.detail}")
 
 
-def _error_failure(fn: str, header: dict[str, Any], known: dict[str, diagnose.KnownErrors]) -> Failure:
+def _error_failure(fn: str, header: dict[str, Any], check: Check | None = None) -> Failure:
     kind = header.get("kind")
     if kind == "missing":
         return Failure(_text(header.get("message"), 300) or f"`{fn}` is missing",
@@ -313,6 +312,6 @@ def _error_failure(fn: str, header: dict[str, Any], known: dict[str, diagnose.Kn
         error = parse_error(header.get("error"))
         if error.type == "NotImplementedError":
             return Failure(f"`{fn}` is not implemented yet", hint=NOT_IMPLEMENTED_HINT, error=error)
-        diagnosis = diagnose.known_error(error, fn, known)
+        diagnosis = diagnose.known_error(error, check.known_errors if check is not None else ())
         return Failure(f"`{fn}` raised {error.type}: {error.message}", error=error, diagnosis=diagnosis)
     return Failure(f"`{fn}` gave an answer that could not be used ({_text(header.get('message'), 200) or _text(kind, 40)})")

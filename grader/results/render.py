@@ -49,11 +49,14 @@ def _finalize(value: Any) -> Any:
 
 
 @lru_cache(maxsize=16)
-def environment(folder: str | None = None, autoescape: bool = False) -> jinja2.Environment:
-    """A Jinja environment over the instructor's folder (if any), then ours."""
+def environment(folder: str | None = None, autoescape: bool = False, course: str | None = None) -> jinja2.Environment:
+    """A Jinja environment over the instructor's folder (if any), the course's templates
+    (its report sections), then ours."""
     loaders: list[jinja2.BaseLoader] = []
     if folder:
         loaders.append(jinja2.FileSystemLoader(folder))
+    if course:
+        loaders.append(jinja2.FileSystemLoader(course))
     loaders.append(jinja2.FileSystemLoader(str(TEMPLATES)))
     env = jinja2.Environment(loader=jinja2.ChoiceLoader(loaders), autoescape=autoescape,
                              trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True,
@@ -84,8 +87,21 @@ def _style_fn(colour: bool) -> Callable[..., str]:
 def render(template: str, result: GradeResult, *, colour: bool = False, folder: str | None = None,
            **extra: Any) -> str:
     """Render `template` for `result`."""
-    env = environment(folder, autoescape=template.endswith((".html.j2", ".xml.j2")))
-    return env.get_template(template).render(r=result, style=_style_fn(colour), **extra)
+    sections, course = course_sections()
+    env = environment(folder, autoescape=template.endswith((".html.j2", ".xml.j2")), course=course)
+    return env.get_template(template).render(r=result, style=_style_fn(colour), sections=sections, **extra)
+
+
+def course_sections() -> tuple[tuple[str, ...], str | None]:
+    """The active course's report sections and the folder of their templates."""
+    from grader.exercises import registry
+
+    try:
+        course = registry.active()
+    except Exception:  # no course, or a broken one: the generic report still renders
+        return (), None
+    folder = course.templates_dir()
+    return (course.report_sections if folder else ()), folder
 
 
 def render_format(fmt: str, result: GradeResult, folder: str | None = None) -> str:

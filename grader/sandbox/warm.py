@@ -16,6 +16,8 @@ import types
 from contextlib import contextmanager
 from typing import Any, Iterator
 
+# grader.worker.student also imports the active course's probe modules (`probes.load_extensions`:
+# the course comes from GRADER_COURSE, which --course sets before this parent starts).
 PRELOAD = ["grader.worker.student", "grader.worker.reference", "grader.sandbox.forkserver_init"]
 NOTEBOOK_PRELOAD = ["IPython.core.interactiveshell"]
 _CONTEXT: Any = None

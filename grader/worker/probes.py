@@ -255,16 +255,20 @@ def register(name: str) -> Callable[[Callable[..., Answer]], Callable[..., Answe
     return wrap
 
 
-# Modules that register exercise-specific probes (preloaded by the worker).
-EXTENSIONS: tuple[str, ...] = ("grader.worker.probes_linalg", "grader.worker.probes_mnist")
-
-
-def load_extensions() -> None:
-    """Import every probe extension module (registers its probes)."""
+def load_extensions(strict: bool = True) -> None:
+    """Import the active course's probe modules (they register its probes; see
+    `grader.exercises.registry`: the warm parent preloads them, not `strict`, so that a
+    broken course is reported by the judge rather than crashing the warm parent)."""
     import importlib
 
-    for module in EXTENSIONS:
-        importlib.import_module(module)
+    from grader.exercises import registry
+
+    try:
+        for module in registry.active().probe_modules():
+            importlib.import_module(module)
+    except Exception:
+        if strict:
+            raise
 
 
 def get(name: str) -> Callable[..., Answer]:

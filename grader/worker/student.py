@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from grader.containment import confine
+from grader.containment import confine, isolation
 from grader.worker import cells as ipython_cells
 from grader.worker import probes
 from grader.protocol import wire
@@ -26,7 +26,7 @@ from grader.protocol.jobs import Task, Unit, WorkerJob
 
 MAX_TEXT = 2000
 MAX_UNIT_ERRORS = 20  # errors listed in the "loaded" message; the rest are counted
-probes.load_extensions()
+probes.load_extensions(strict=False)
 
 
 def student_error(exc: BaseException, filenames: set[str]) -> dict[str, Any]:
@@ -148,6 +148,8 @@ def main(job: WorkerJob, conn: Connection, tasks: Connection | None = None) -> N
     """
     try:
         layers = confine.enter(job.box, job.log, job.limits, job.request) if job.isolate else []
+        if job.request is not None:
+            isolation.guard_imports(job.request.hide)  # the course's answer keys: no import reaches them
         missing = confine.missing(layers, job.request) if job.request is not None else []
         # Sent before any student code runs: the judge's record of what confined this worker.
         conn.send_bytes(wire.encode({"type": "confined", "layers": layers, "missing": missing}))

@@ -112,7 +112,7 @@ LOSS_HINT = "the loss of each example is (y_hat - y) ** 2 / 2, with y reshaped t
 EXERCISE = Exercise(
     number=1,
     title="Squared loss",
-    reference="reference.exercise1",
+    reference=".exercise1",
     checks=(
         Check("squared_loss", "matches the reference on tensors of one shape", 2, same_shape_cases,
               value(what="the loss"), hint=LOSS_HINT),

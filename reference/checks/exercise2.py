@@ -163,7 +163,7 @@ def skips_none(case: Case, expected: Message, got: Message) -> Failure | None:
 EXERCISE = Exercise(
     number=2,
     title="Minibatch SGD",
-    reference="reference.exercise2",
+    reference=".exercise2",
     checks=(
         Check("sgd", "updates each parameter by lr * grad / batch_size", 3, update_cases, updates_values,
               probe="sgd_step", hint="subtract lr times the gradient, divided by batch_size, from each parameter in place, outside autograd"),

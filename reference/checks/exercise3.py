@@ -18,6 +18,8 @@ from grader.exercises.spec import Case, Check, Exercise
 from grader.exercises.verdicts import all_of, close_arrays, describe_form, info, kind_words, value
 from grader.protocol.wire import Message
 
+from . import diagnoses
+
 TRUE_W, TRUE_B, TOLERANCE = (2.0, -3.4), 4.2, 0.05
 NORMAL_RTOL, NORMAL_ATOL = 1e-6, 1e-8  # least squares in float64 on well-conditioned data
 
@@ -114,7 +116,7 @@ def _shape_diagnosis(name: str, shape: tuple[int, ...], exp_shape: tuple[int, ..
     if y is not None and y.ndim == 1 and n > 1 and n in shape and exp_shape and n not in exp_shape:
         return diagnose.broadcast_nn(n)
     if name in ("db", "b"):
-        return diagnose.wrong_shape(name, shape, exp_shape)
+        return diagnoses.wrong_shape(name, shape, exp_shape)
     return diagnose.shape_diagnosis(shape, exp_shape)
 
 
@@ -256,7 +258,7 @@ def returns_shapes(case: Case, expected: Message, got: Message) -> Failure | Non
             return Failure(f"{name} is {kind_words(form)}, expected a tensor of shape {want}")
         if tuple(form.get("shape", ())) != want:
             return Failure(f"{name} is {describe_form(form)}, expected shape {want}",
-                           diagnosis=diagnose.wrong_shape(name, tuple(form.get("shape", ())), want))
+                           diagnosis=diagnoses.wrong_shape(name, tuple(form.get("shape", ())), want))
     return None
 
 
@@ -281,7 +283,7 @@ def recovers(case: Case, expected: Message, got: Message) -> Failure | None:
     summary = (f"after training w = [{', '.join(f'{v:.4g}' for v in w)}] and b = {b[0]:.4g}; expected within "
                f"{TOLERANCE} of w = [2, -3.4] and b = 4.2")
     if not (np.isfinite(w).all() and np.isfinite(b).all()):
-        return Failure(summary, diagnosis=diagnose.DIVERGED)
+        return Failure(summary, diagnosis=diagnoses.DIVERGED)
     if np.all(np.abs(w - true_w) <= TOLERANCE) and np.all(np.abs(b - true_b) <= TOLERANCE):
         return None
     return Failure(summary, diagnosis=_training_diagnosis(got, w, b, true_w, true_b))
@@ -292,15 +294,15 @@ def _training_diagnosis(got: Message, w: np.ndarray, b: np.ndarray, true_w: np.n
     for name, final, first in (("b", b, first_b), ("w", w, first_w)):
         start = first.reshape(-1) if first is not None and first.size == final.size else None
         if (start is not None and np.array_equal(final, start)) or (start is None and name == "b" and np.all(final == 0)):
-            return diagnose.never_changed(name)
+            return diagnoses.never_changed(name)
     start_w = first_w.reshape(-1) if first_w is not None and first_w.size == 2 else np.zeros(2)
     start_b = first_b.reshape(-1) if first_b is not None and first_b.size == 1 else np.zeros(1)
     start, final, true = (np.concatenate(p) for p in ((start_w, start_b), (w, b), (true_w, true_b)))
     if np.abs(final - true).max() > 10 * max(np.abs(start - true).max(), 1.0):
-        return diagnose.DIVERGED
+        return diagnoses.DIVERGED
     if np.all((final - start) * (true - final) > 0):  # every value on its way, none arrived
-        return diagnose.stopped_short(10)
-    return diagnose.UNSETTLED
+        return diagnoses.stopped_short(10)
+    return diagnoses.UNSETTLED
 
 
 def from_scratch(case: Case, expected: Message, got: Message) -> Failure | None:
@@ -364,7 +366,7 @@ GRAD_HINT = ("with r = X @ w + b - y.reshape(-1, 1) (shape (n, 1)): dw = X.T @ r
 EXERCISE = Exercise(
     number=3,
     title="Linear regression",
-    reference="reference.exercise3",
+    reference=".exercise3",
     weights={"train_linreg": 4.0},
     known_errors={"train_linreg": diagnose.SGD_ERRORS},  # the optimiser step's errors (issue 13.5)
     checks=(

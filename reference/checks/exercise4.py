@@ -18,6 +18,8 @@ from grader.exercises.spec import Case, Check, Exercise
 from grader.exercises.verdicts import all_of, gradient, new_object, same_device, unchanged, value
 from grader.protocol.wire import Message
 
+from . import diagnoses
+
 KINK = 1e-3  # inputs of ReLU stay at least this far from 0 in finite-difference checks
 TRUSTED_RELU = {"trusted": ["relu"]}
 
@@ -54,7 +56,7 @@ def relu_values(case: Case, expected: Message, got: Message) -> Failure | None:
     data = got.arrays.get("out")
     if failure is None or failure.mismatch is None or data is None:
         return failure
-    named = diagnose.relu_values(data, case.arrays["X"])
+    named = diagnoses.relu_values(data, case.arrays["X"])
     return Failure(failure.summary, failure.case, failure.mismatch, named or failure.diagnosis, failure.hint)
 
 
@@ -186,7 +188,7 @@ MLP_HINT = ("the hidden layer is relu of (X flattened to W1.shape[0] columns) @ 
 EXERCISE = Exercise(
     number=4,
     title="ReLU and a two-layer perceptron",
-    reference="reference.exercise4",
+    reference=".exercise4",
     checks=(
         Check("relu", "computes max(X, 0)", 2, relu_cases, relu_values, probe="call_facts", hint=RELU_HINT),
         Check("relu", "keeps X's dtype and device (float32 and float64)", 1, dtype_cases,

@@ -1,6 +1,6 @@
 """Exercise 6 — the MNIST training loop. Checks, points, tolerances and inputs.
 
-Judge side: numpy only. The probes (grader/probes_mnist.py) build the contract network
+Judge side: numpy only. The probes (reference/probes_mnist.py) build the contract network
 with the weights made here, feed CPU batches that record where they go, and swap in the
 contract's `sgd_update` while `train_epoch` runs, so each function is judged on its own.
 
@@ -703,7 +703,7 @@ def _curve(msg: Message | None) -> list[float | None]:
 EXERCISE = Exercise(
     number=6,
     title="The MNIST training loop",
-    reference="reference.exercise6",
+    reference=".exercise6",
     timeout=300.0,
     weights={"train_epoch": 20.0},
     extras=extras,

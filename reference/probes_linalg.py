@@ -1,7 +1,8 @@
 """Probes for exercises 3–5: calls with facts, backward passes with finite differences of the
 student's own forward, the gradient of the linear-regression loss, and a watched training run.
 
-Runs in forked workers only (listed in `probes.EXTENSIONS`), so it may use torch. Like every
+Part of the built-in course (listed in `course.py`'s probes, preloaded by the warm parent); runs
+in forked workers only, so it may use torch. Like every
 probe, it reports raw facts; the verdicts in `reference/checks/` draw the conclusions.
 """
 from __future__ import annotations

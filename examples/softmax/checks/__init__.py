@@ -1,0 +1,1 @@
+"""Check declarations, one module per exercise, each exposing ``EXERCISE``."""

@@ -1,0 +1,1 @@
+"""The answer key: reference solutions (the judge's reference worker runs them)."""

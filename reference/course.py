@@ -1,0 +1,27 @@
+"""The built-in course: deep-learning basics with numpy and PyTorch (exercises 1-6).
+
+Registered like any other course (docs/AUTHORING.md): installed as `grader_dlbasics` with an
+entry point in the `grader.courses` group, or loaded from this folder in a source checkout.
+"""
+from grader.exercises.registry import Course, KnownError
+
+COURSE = Course(
+    name="dlbasics",
+    title="Deep-learning basics",
+    exercises={n: f"checks.exercise{n}" for n in range(1, 7)},
+    # the whole folder: the solutions, and the checks' cases (a worker needs neither)
+    answer_keys=(".",),
+    solutions=("exercise[0-9]*.py", "numpy_solutions.py"),  # never in a student's wheel
+    probes=("probes_linalg", "probes_mnist"),
+    # every exercise's; an exercise adds its own per function (Exercise.known_errors), tried first
+    known_errors=(
+        KnownError("Expected all tensors to be on the same device",
+                   "tensors on different devices: move each batch to the model's device with .to(device)"),
+        KnownError("cannot be multiplied", "a matrix product with mismatched shapes: check the order of the "
+                                           "operands and transposes"),
+        KnownError("must match the size of tensor", "shapes that do not broadcast: check the shapes of your operands"),
+    ),
+    report_sections=("loss_curve",),
+    verdict_files=("course.py", "__init__.py", "checks/__init__.py", "checks/diagnoses.py", "checks/exercise{n}.py",
+                   "exercise{n}.py", "numpy_solutions.py", "probes_*.py", "templates/*.j2"),
+)
