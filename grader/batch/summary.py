@@ -86,6 +86,10 @@ class Listed:
     exercise: int
     note: str
 
+    @property
+    def folder(self) -> str:
+        return report_dir(Path(), self.student).name
+
 
 @dataclass(frozen=True)
 class WrongAnswer:
