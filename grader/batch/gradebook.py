@@ -106,6 +106,22 @@ class Attempt:
     graded_at: float
 
 
+def with_diagnoses(data: dict[str, Any], result: Any) -> dict[str, Any]:
+    """results.json data with each failed test's diagnosis as data: `diagnosis` (the text shown)
+    and `diagnosis_code` (diagnose.code of it, or of the failure's summary when there is none)."""
+    from grader.exercises.diagnose import code
+
+    failures = {c.test_name: c.failure for c in result.checks if c.failure is not None}
+    tests = []
+    for test in data.get("tests", []):
+        failure = failures.get(test["name"])
+        if failure is not None:
+            text = failure.diagnosis or failure.summary
+            test = test | {"diagnosis": text, "diagnosis_code": code(text)}
+        tests.append(test)
+    return data | {"tests": tests}
+
+
 def content_key(data: bytes, spec_hash: str, version: str, seed: int, options: str = "") -> str:
     """What a stored result depends on: the file, the exercise's checks and the grader's code
     (`spec_hash`), the grader's version, the seed and the other options."""

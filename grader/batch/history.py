@@ -16,15 +16,18 @@ def lines(book: gradebook.Gradebook, student: str, exercise: int | None = None) 
     made = [o for o in overrides.stored(book, student) if exercise is None or o.exercise == exercise]
     for ex in sorted({a.exercise for a in attempts} | {o.exercise for o in made}):
         out.append(f"{text_line(student)} exercise{ex}")
+        events: list[tuple[float, int, str]] = []
         for a in (a for a in attempts if a.exercise == ex):
-            out.append(f"  {gradebook.utc(a.graded_at)}  {a.kind:<11}  {a.score:g}/{a.max_score:g} {a.status:<7}"
-                       f"  sha256 {a.content_hash[:12] or '?'}  submitted {gradebook.utc(a.submitted_at) or '?'}"
-                       f" ({text_line(a.time_source) or '?'})  grader {text_line(a.grader_version) or '?'}")
+            events.append((a.graded_at, a.id,
+                           f"  {gradebook.utc(a.graded_at)}  {a.kind:<11}  {a.score:g}/{a.max_score:g} {a.status:<7}"
+                           f"  sha256 {a.content_hash[:12] or '?'}  submitted {gradebook.utc(a.submitted_at) or '?'}"
+                           f" ({text_line(a.time_source) or '?'})  grader {text_line(a.grader_version) or '?'}"))
         for o in (o for o in made if o.exercise == ex):
             what = f"check {text_line(o.check)}" if o.check else "score"
-            out.append(f"  {gradebook.utc(o.at)}  override     {what} = {o.points:g} by {text_line(o.by)}: "
-                       f"{text_line(o.reason)} (score under it then: {o.base_score:g})"
-                       f"{'  REVIEW: a regrade changed the score' if o.review else ''}")
+            events.append((o.at, o.id, f"  {gradebook.utc(o.at)}  override     {what} = {o.points:g} by "
+                           f"{text_line(o.by)}: {text_line(o.reason)} (score under it then: {o.base_score:g})"
+                           f"{'  REVIEW: a regrade changed the score' if o.review else ''}"))
+        out += [line for _, _, line in sorted(events)]
     return out
 
 

@@ -197,7 +197,7 @@ def _row(entry: discover.Entry, key: str, outcome: Outcome) -> gradebook.Row:
 
     term = (entry.submitted_at, entry.time_source, _content_hash(entry), entry.late)
     if outcome.result is not None:
-        data = gradescope.results(outcome.result)
+        data = gradebook.with_diagnoses(gradescope.results(outcome.result), outcome.result)
         return gradebook.Row(entry.student, entry.exercise, str(entry.path), key, outcome.status,
                              float(data["score"]), float(data["max_score"]), data, time.time(), *term)
     try:
@@ -222,14 +222,29 @@ class TermInputs:
 
     roster: Any = None  # grader.intake.roster.Roster
     policy: Any = None  # grader.batch.policy.Policy
+    names: Any = None  # the roster that maps names: the given one, else the stored one
 
 
 def _term_inputs(args: argparse.Namespace) -> TermInputs:
     from grader.batch import policy
     from grader.intake import roster
 
-    return TermInputs(roster.read(args.roster) if args.roster is not None else None,
-                      policy.find(args.dir, args.policy) if args.dir.is_dir() else None)
+    given = roster.read(args.roster) if args.roster is not None else None
+    return TermInputs(given, policy.find(args.dir, args.policy) if args.dir.is_dir() else None,
+                      given if given is not None else _stored_roster(args.out))
+
+
+def _stored_roster(out: Path) -> Any:
+    """The roster an earlier run kept (it maps LMS ids to students in this run too)."""
+    path = out / "gradebook.sqlite"
+    if not path.is_file():
+        return None
+    book = gradebook.Gradebook(path)
+    try:
+        stored = book.roster()
+    finally:
+        book.close()
+    return stored if stored.students else None
 
 
 def _keep_term_inputs(book: gradebook.Gradebook, term: TermInputs) -> None:
@@ -253,7 +268,7 @@ def main(argv: Sequence[str]) -> int:
         raise UsageError("--jobs must be at least 1")
     cluster = _cluster(args)
     term = _term_inputs(args)
-    found = discover.discover(args.dir, term.roster.resolve if term.roster is not None else str)
+    found = discover.discover(args.dir, term.names.resolve if term.names is not None else str)
     entries = [e for e in found.entries if not args.only or e.student in args.only]
     args.out.mkdir(parents=True, exist_ok=True)
     if cluster is None:  # a Dask cluster's workers start their own

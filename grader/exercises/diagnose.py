@@ -1,6 +1,8 @@
 """Diagnoses of the usual ML slips, in a TA's words, from got-versus-expected data."""
 from __future__ import annotations
 
+import hashlib
+import re
 from typing import Mapping, Sequence
 
 import numpy as np
@@ -156,3 +158,18 @@ DIVERGED = ("training diverged: the parameters grew instead of settling. Are the
 
 UNSETTLED = ("training did not settle at the true values: are the gradients cleared after each step "
              "(the given sgd does it), and does the update subtract lr * grad / batch_size?")
+
+
+# -- codes: a diagnosis as data -------------------------------------------------------------
+
+_NUMBERS = re.compile(r"[-+]?\d+(?:\.\d+)?(?:e[-+]?\d+)?", re.I)
+
+
+def code(text: str) -> str:
+    """A stable code for a diagnosis: its wording with every number masked, slugged and hashed,
+    so `shape (7, 7) instead of (7, 1)` and `shape (9, 9) instead of (9, 1)` share one code."""
+    template = " ".join(_NUMBERS.sub("#", text).split())
+    if not template:
+        return ""
+    words = re.findall(r"[a-z]+", template.lower())[:4]
+    return "-".join(words + [hashlib.sha256(template.encode()).hexdigest()[:8]])
