@@ -76,8 +76,7 @@ class StudentLine:
     """A student's line in the summary: a link to each report and the final scores."""
 
     student: str
-    folder: str  # reports/<folder>/exerciseN.html
-    cells: tuple[tuple[int, str, float, float], ...]  # (exercise, status, final, max)
+    cells: tuple[tuple[int, str, float, float, str], ...]  # (exercise, status, final, max, report link)
 
 
 @dataclass(frozen=True)
@@ -85,10 +84,19 @@ class Listed:
     student: str
     exercise: int
     note: str
+    kind: str = "html"  # the report to link to: html, json (could not be graded: no html) or '' (none)
 
     @property
-    def folder(self) -> str:
-        return report_dir(Path(), self.student).name
+    def report(self) -> str:
+        return report_link(self.student, self.exercise, self.kind) if self.kind else ""
+
+
+def report_link(student: str, exercise: int, status: str = "") -> str:
+    """The relative link from summary.html to a submission's report ('' for missing work)."""
+    if status == "missing":
+        return ""
+    suffix = "json" if status in ("error", "json") else "html"
+    return f"reports/{report_dir(Path(), student).name}/exercise{exercise}.{suffix}"
 
 
 @dataclass(frozen=True)
@@ -149,8 +157,8 @@ def _students(rows: list[Row], marks: dict[tuple[str, int], Any]) -> tuple[Stude
     by_student: dict[str, list[Row]] = defaultdict(list)
     for r in rows:
         by_student[r.student].append(r)
-    return tuple(StudentLine(s, report_dir(Path(), s).name,
-                             tuple((r.exercise, r.status, _final(r, marks), r.max_score) for r in rs))
+    return tuple(StudentLine(s, tuple((r.exercise, r.status, _final(r, marks), r.max_score,
+                                       report_link(r.student, r.exercise, r.status)) for r in rs))
                  for s, rs in sorted(by_student.items()))
 
 
@@ -159,9 +167,9 @@ def _lists(rows: list[Row], marks: dict[tuple[str, int], Any], roster: set[str] 
     for r in rows:
         m = marks.get((r.student, r.exercise))
         if r.status == "missing":
-            missing.append(Listed(r.student, r.exercise, "no submission: 0"))
+            missing.append(Listed(r.student, r.exercise, "no submission: 0", ""))
         elif r.status == "error":
-            errored.append(Listed(r.student, r.exercise, str(r.result.get("output", "")).strip()[:200]))
+            errored.append(Listed(r.student, r.exercise, str(r.result.get("output", "")).strip()[:200], "json"))
         if m is not None and m.late.days:
             note = ("after the cut-off: no credit" if m.late.after_cutoff else
                     f"{m.late.days} day(s) late, −{m.penalty:g} ({100 * m.late.fraction:.0f} %)")
@@ -171,10 +179,10 @@ def _lists(rows: list[Row], marks: dict[tuple[str, int], Any], roster: set[str] 
             overridden.append(Listed(r.student, r.exercise, text))
             if m.review:
                 review.append(Listed(r.student, r.exercise, "a regrade changed the score under this override"))
-    strangers = sorted({r.student for r in rows if roster and r.student not in roster})
+    strangers = {r.student: r.exercise for r in reversed(rows) if roster and r.student not in roster}
     lists = (("Missing", missing), ("Late", late), ("Could not be graded", errored), ("Overridden", overridden),
              ("Overrides to review", review),
-             ("Not on the roster", [Listed(s, 0, "graded, but not on the roster") for s in strangers]))
+             ("Not on the roster", [Listed(s, ex, "graded, but not on the roster") for s, ex in sorted(strangers.items())]))
     return tuple((title, tuple(items)) for title, items in lists if items)
 
 
