@@ -288,6 +288,8 @@ def test_overrides_apply_are_kept_and_flagged_when_the_score_under_them_changes(
     (["override", "{out}", "amy", "1", "--check", "squared_loss: numpy", "--reason", "x"], "--points"),
     (["override", "{out}", "nobody", "1", "--score", "3", "--reason", "x"], "not on the roster"),
     (["override", "{out}", "amy", "lab", "--score", "3", "--reason", "x"], "not an exercise"),
+    (["override", "{out}", "amy", "1", "--check", "squared_loss: numpy", "--points", "5", "--reason", "x"],
+     "more than the check's 4 points"),
     (["export", "{out}/none", "--format", "canvas", "--to", "{out}/x.csv"], "no gradebook"),
     (["export", "{out}", "--format", "blackboard", "--to", "{out}/x.csv"], "invalid choice"),
 ])
@@ -343,3 +345,33 @@ def test_similarity_exact_normalised_near_and_not_the_stub() -> None:
     sources = [similarity.Source("p", 3, extra1.encode(), extra1), similarity.Source("q", 3, extra2.encode(), extra2)]
     assert [p.kind for p in similarity.compare(sources)] == ["near duplicate"]  # the shared stub alone
     assert similarity.compare(sources, {3: stub}) == ()
+
+
+def test_a_small_term_batch_roster_canvas_policy_and_an_override_across_force(tmp_path: Path) -> None:
+    root, out = tmp_path / "class", tmp_path / "out"
+    (root / "amy").mkdir(parents=True)
+    shutil.copy(ROOT / "reference/exercise1.py", root / "amy" / "exercise1.py")
+    shutil.copy(SUBMISSIONS / "exercise1/bug_mean.py", root / "doebob_LATE_4002_77_exercise1.py")
+    for f in (root / "amy" / "exercise1.py", root / "doebob_LATE_4002_77_exercise1.py"):
+        os.utime(f, (T0 - 60, T0 - 60))
+    (root / "course.toml").write_text("[deadlines]\nexercise1 = 2026-09-15T23:59:00Z\n[penalty]\nper_day = 0.25\n")
+    (tmp_path / "roster.csv").write_text("student,email,lms_id\namy,amy@x,4001\nbob,bob@x,4002\ncy,cy@x,4003\n")
+    args = [str(root), "--out", str(out), "--seed", "4", "--jobs", "2", "--roster", str(tmp_path / "roster.csv")]
+    assert batch.main(args) == 0
+    rows = {(r["student"], r["exercise"]): r for r in csv.DictReader(open(out / "gradebook.csv"))}
+    assert set(rows) == {("amy", "exercise1"), ("bob", "exercise1"), ("cy", "exercise1")}
+    bob = rows[("bob", "exercise1")]
+    assert bob["time_source"] == lms.CANVAS_LATE and bob["late_days"] == "1"
+    assert float(bob["score"]) == pytest.approx(0.75 * float(bob["raw_score"]))
+    assert rows[("cy", "exercise1")]["status"] == "missing" and rows[("amy", "exercise1")]["score"] == "10"
+    assert overrides.main([str(out), "bob", "1", "--score", "6", "--reason", "partial credit", "--by", "ta"]) == 0
+    assert batch.main(args + ["--force"]) == 0
+    rows = {(r["student"], r["exercise"]): r for r in csv.DictReader(open(out / "gradebook.csv"))}
+    assert rows[("bob", "exercise1")]["score"] == "6" and rows[("bob", "exercise1")]["override"] == "score = 6"
+    book = gradebook.Gradebook(out / "gradebook.sqlite")
+    assert [a.kind for a in book.attempts("bob", 1)] == [gradebook.FIRST, gradebook.REGRADE]
+    book.close()
+    assert export.main([str(out), "--format", "canvas", "--to", str(out / "c.csv")]) == 0
+    table = _read(out / "c.csv")
+    assert [line[1] for line in table[2:]] == ["4001", "4002", "4003"] and [line[5] for line in table[2:]] == [
+        "10", "6", "0"]

@@ -182,6 +182,9 @@ def main(argv: Sequence[str]) -> int:
             raise UsageError(f"{shown(args.student)} has no result for exercise {exercise} and is not on the roster")
         if args.check is not None:
             names = [t["name"] for t in (row.result.get("tests", []) if row else [])]
+            full = {t["name"]: float(t.get("max_score", 0.0)) for t in row.result.get("tests", [])} if row else {}
+            if args.check in full and points > full[args.check]:
+                raise UsageError(f"--points {points:g} is more than the check's {full[args.check]:g} points")
             if args.check not in names:
                 raise UsageError(f"exercise {exercise} of {shown(args.student)} has no check named "
                                  f"{shown(args.check)[:80]}" + (f" (checks: {'; '.join(names)})" if names else ""))

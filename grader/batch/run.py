@@ -449,4 +449,9 @@ def _write_outputs(out: Path, book: gradebook.Gradebook, skipped: tuple[discover
     from grader.batch import similarity, summary as classreport
 
     shown_skipped = tuple(discover.Skipped(Path(load.shown(str(s.path))), s.reason) for s in skipped)  # display only
-    classreport.write_outputs(out, book, shown_skipped, settings.seed, similarity.of_entries(entries))
+    try:
+        similar = similarity.of_entries(entries)
+    except Exception as exc:  # the list for the instructor must not cost the gradebook
+        print(f"grade batch: similar submissions not listed ({type(exc).__name__}: {str(exc)[:200]})", file=sys.stderr)
+        similar = ()
+    classreport.write_outputs(out, book, shown_skipped, settings.seed, similar)

@@ -84,7 +84,7 @@ def walk(folder: Path) -> Iterator[Path]:
 def _candidates(root: Path) -> tuple[list[lms.Candidate], list[Skipped]]:
     """Candidates from every layout (plain, Canvas, Gradescope, GitHub Classroom) and the files
     an LMS layout could not map to a student; hidden files and folders are ignored."""
-    if (root / lms.METADATA).is_file():
+    if (root / lms.METADATA).is_file() and not (root / lms.METADATA).is_symlink():
         found, unmapped = lms.gradescope(root, walk)
         return found, [Skipped(u.path, u.reason) for u in unmapped]
     children = [c for c in sorted(root.iterdir()) if not _hidden(c.name)]

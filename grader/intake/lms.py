@@ -182,6 +182,8 @@ def gradescope(root: Path, walk: Callable[[Path], Iterator[Path]]) -> tuple[list
     meta = root / METADATA
     unmapped: list[Unmapped] = []
     try:
+        if meta.is_symlink():
+            raise ValueError("a symbolic link")
         if meta.stat().st_size > MAX_METADATA:
             raise ValueError("too large")
         data = load_yaml(meta.read_bytes().decode("utf-8"))
@@ -219,7 +221,7 @@ def classroom_students(folders: list[Path]) -> dict[str, str]:
     names = [f.name for f in folders]
     prefix = os.path.commonprefix(names) if len(names) > 1 else ""
     prefix = prefix[: prefix.rfind("-") + 1] if "-" in prefix else ""
-    if not prefix and len(names) == 1 and "-" in names[0]:
+    if len(prefix) < 3 or not any(ch.isalpha() for ch in prefix):  # not an assignment's name
         prefix = ""
     return {n: (n[len(prefix):] or n) for n in names}
 
