@@ -3,6 +3,7 @@ overrides and history, exports checked against the Canvas and Moodle layouts, si
 from __future__ import annotations
 
 import csv
+import re
 import datetime as dt
 import os
 import shutil
@@ -375,3 +376,44 @@ def test_a_small_term_batch_roster_canvas_policy_and_an_override_across_force(tm
     table = _read(out / "c.csv")
     assert [line[1] for line in table[2:]] == ["4001", "4002", "4003"] and [line[5] for line in table[2:]] == [
         "10", "6", "0"]
+
+
+def test_hostile_names_stay_inert_in_the_term_summary_csv_and_exports(tmp_path: Path) -> None:
+    from test_reports import check_markdown_inert, parse_html
+
+    from grader.batch import summary
+
+    evil = "x\n# Injected <img src=x onerror=alert(1)>\x1b[31m`](javascript:alert(1))"
+    book = gradebook.Gradebook(tmp_path / "gradebook.sqlite")
+    book.set_roster(roster.parse(f'student,name,email,lms_id,section\n"{evil}","=HYPERLINK(""http://e"")",'
+                                 f'+1@x,-3,@A1\nmissing_one,"{evil}",,,\n').students)
+    book.set_meta("policy", COURSE)
+    book.put(_row(evil, 1, 6.0, at=T0 + 2 * DAY), "1")
+    book.put(_row("=cmd|' /C calc'!A0", 1, 6.0, at=T0, digest="h1"), "1")
+    summary.write_outputs(tmp_path, book, (), 3, (similarity.Pair(1, evil, "=cmd", 1.0, "same bytes"),))
+    book.close()
+    md = (tmp_path / "summary.md").read_text()
+    check_markdown_inert(md)
+    assert not re.search(r"(?m)^#+ Injected", md) and "## Late" in md and "## Missing" in md
+    doc = parse_html((tmp_path / "summary.html").read_text())
+    assert doc.find(".//img") is None
+    hrefs = [a.get("href") or "" for a in doc.iter("a")]
+    assert hrefs and all(h.startswith("reports/") and ":" not in h and ".." not in h for h in hrefs)
+    for name in ("gradebook.csv",):
+        for line in _read(tmp_path / name):
+            assert not any(c.startswith(tuple("=+-@\t\r")) for c in line), line
+            assert all("\n" not in c and "\x1b" not in c for c in line)
+    s = export.sheet(gradebook.Gradebook(tmp_path / "gradebook.sqlite"))
+    for fmt in export.FORMATS:
+        export.write(tmp_path / f"{fmt}.csv", export.rows(s, fmt))
+        for line in _read(tmp_path / f"{fmt}.csv"):
+            assert not any(c.startswith(tuple("=+-@\t\r")) for c in line), (fmt, line)
+            assert all("\n" not in c and "\x1b" not in c for c in line)
+
+
+def test_a_student_id_from_metadata_never_leaves_the_reports_folder(tmp_path: Path) -> None:
+    from grader.batch import summary
+
+    for name in ("..", ".", "../..", ".hidden"):
+        folder = summary.report_dir(tmp_path / "reports", name)
+        assert folder.parent == tmp_path / "reports" and folder.name not in (".", "..")

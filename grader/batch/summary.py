@@ -19,7 +19,7 @@ REPORT_FORMATS: dict[str, str] = {"txt": "terminal.txt.j2", "html": "report.html
 
 def report_dir(out: Path, student: str) -> Path:
     safe = "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in student) or "_"
-    return out / safe
+    return out / ("_" + safe if safe.startswith(".") else safe)  # never `.` or `..` (an LMS id can be anything)
 
 
 def write_submission_reports(out: Path, student: str, exercise: int, result: Any, results_json: dict) -> None:
