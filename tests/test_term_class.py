@@ -196,6 +196,9 @@ def test_the_class_summary_lists_what_an_instructor_acts_on(term: tuple[Class, P
     links = set(re.findall(r'href="(reports/[^"]+)"', html))
     assert len(links) >= len(c.expected)
     assert all((out / link).is_file() for link in links)
+    late = (out / "reports/s04/standing.txt").read_text()  # two days late by its file time: -20 %
+    assert re.search(r"exercise1: [\d.]+ / 10 \(\w+; raw [\d.]+, 2 day\(s\) late: −[\d.]+; submitted 2026-09-17T", late)
+    assert "exercise2: missing: 0 / 10" in (out / "reports/m00/standing.txt").read_text()
 
 
 def test_exports_follow_the_canvas_and_moodle_layouts(term: tuple[Class, Path]) -> None:

@@ -76,7 +76,31 @@ class StudentLine:
     """A student's line in the summary: a link to each report and the final scores."""
 
     student: str
-    cells: tuple[tuple[int, str, float, float, str], ...]  # (exercise, status, final, max, report link)
+    cells: tuple[Cell, ...]
+
+    @property
+    def standing(self) -> str:
+        """The link from summary.html to reports/<student>/standing.txt."""
+        return f"reports/{report_dir(Path(), self.student).name}/standing.txt"
+
+
+@dataclass(frozen=True)
+class Cell:
+    """One student's standing on one exercise, as the summary and standing.txt show it."""
+
+    exercise: int
+    status: str
+    raw: float
+    penalty: float
+    final: float
+    max_score: float
+    link: str  # '' for missing work
+    late_days: int = 0
+    after_cutoff: bool = False
+    submitted: str = ""  # UTC
+    time_source: str = ""
+    overrides: tuple[str, ...] = ()  # "score = 8 by ta: reason"
+    review: bool = False
 
 
 @dataclass(frozen=True)
@@ -154,12 +178,21 @@ def _final(row: Row, marks: dict[tuple[str, int], Any]) -> float:
 
 
 def _students(rows: list[Row], marks: dict[tuple[str, int], Any]) -> tuple[StudentLine, ...]:
-    by_student: dict[str, list[Row]] = defaultdict(list)
+    from grader.batch.gradebook import utc
+
+    by_student: dict[str, list[Cell]] = defaultdict(list)
     for r in rows:
-        by_student[r.student].append(r)
-    return tuple(StudentLine(s, tuple((r.exercise, r.status, _final(r, marks), r.max_score,
-                                       report_link(r.student, r.exercise, r.status)) for r in rs))
-                 for s, rs in sorted(by_student.items()))
+        m = marks.get((r.student, r.exercise))
+        link = report_link(r.student, r.exercise, r.status)
+        if m is None:
+            cell = Cell(r.exercise, r.status, r.score, 0.0, r.score, r.max_score, link)
+        else:
+            cell = Cell(r.exercise, r.status, m.raw, m.penalty, m.final, r.max_score, link, m.late.days,
+                        m.late.after_cutoff, utc(r.submitted_at), r.time_source,
+                        tuple(f"{o.check or 'score'} = {o.points:g} by {o.by}: {o.reason}" for o in m.overrides),
+                        m.review)
+        by_student[r.student].append(cell)
+    return tuple(StudentLine(s, tuple(cells)) for s, cells in sorted(by_student.items()))
 
 
 def _lists(rows: list[Row], marks: dict[tuple[str, int], Any], roster: set[str] | None) -> tuple:
@@ -230,6 +263,17 @@ def write_outputs(out: Path, book: Any, skipped: tuple[Skipped, ...] | None = No
     roster = book.roster().ids()
     write_csv(rows, out / "gradebook.csv", marks, roster)
     write_summary(out, rows, skipped, seed, marks, roster, similar)
+    write_standings(out / "reports", _students(rows, marks))
+
+
+def write_standings(reports: Path, students: tuple[StudentLine, ...]) -> None:
+    """reports/<student>/standing.txt: raw score, late penalty, overrides and final per exercise."""
+    env = report.environment(None, autoescape=False)
+    template = env.get_template("class_standing.txt.j2")
+    for line in students:
+        folder = report_dir(reports, line.student)
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / "standing.txt").write_text(template.render(st=line), encoding="utf-8")
 
 
 def write_summary(out: Path, rows: list[Row], skipped: tuple[Skipped, ...], seed: int,
