@@ -292,10 +292,16 @@ def test_overrides_apply_are_kept_and_flagged_when_the_score_under_them_changes(
     (["override", "{out}", "amy", "1", "--check", "squared_loss: numpy", "--points", "5", "--reason", "x"],
      "more than the check's 4 points"),
     (["export", "{out}/none", "--format", "canvas", "--to", "{out}/x.csv"], "no gradebook"),
+    (["batch", "{out}", "--out", "{out}/o", "--roster", "{out}/none.csv"], "cannot read the roster"),
+    (["batch", "{out}", "--out", "{out}/o", "--policy", "{out}/gradebook.sqlite"], "not UTF-8"),
+    (["batch", "{out}", "--out", "{out}/o", "--roster", "{out}/bad.csv"], "no `student` column"),
+    (["batch", "{out}", "--out", "{out}/o", "--policy", "{out}/bad.toml"], "not valid TOML"),
     (["export", "{out}", "--format", "blackboard", "--to", "{out}/x.csv"], "invalid choice"),
 ])
 def test_term_commands_refuse_bad_input_in_one_line(tmp_path: Path, argv: list[str], message: str) -> None:
     _book(tmp_path).close()
+    (tmp_path / "bad.csv").write_text("name,email\nA,a@x\n")
+    (tmp_path / "bad.toml").write_text("[deadlines\n")
     done = subprocess.run([sys.executable, "-m", "grader", *[a.format(out=tmp_path) for a in argv]],
                           capture_output=True, text=True, cwd=ROOT)
     assert done.returncode == 2 and message in done.stderr and len(done.stderr.strip().splitlines()) == 1
