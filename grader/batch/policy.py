@@ -1,4 +1,6 @@
-"""The course's late policy (`course.toml` beside the submissions, or `--policy FILE`).
+"""The course's late policy, and the course inputs a batch is given (policy and roster).
+
+The late policy (`course.toml` beside the submissions, or `--policy FILE`).
 
     [deadlines]                 # per exercise; a TOML date-time, or a string in ISO 8601
     exercise1 = 2026-09-15T23:59:00Z
@@ -144,3 +146,44 @@ def find(submissions: Path, given: Path | None) -> Policy | None:
         return read(given)
     beside = submissions / FILE
     return read(beside) if beside.is_file() and not beside.is_symlink() else None
+
+
+@dataclass(frozen=True)
+class CourseInputs:
+    """The roster and late policy given to one run (None: keep the ones the gradebook has)."""
+
+    roster: Any = None  # grader.intake.roster.Roster
+    policy: Policy | None = None
+    names: Any = None  # the roster that maps LMS ids and e-mails: the given one, else the stored one
+
+
+def course_inputs(submissions: Path, out: Path, roster_file: Path | None, policy_file: Path | None) -> CourseInputs:
+    """Read `--roster` and `--policy` (or DIR/course.toml); UsageError (one line) when unusable."""
+    from grader.intake import roster
+
+    given = roster.read(roster_file) if roster_file is not None else None
+    return CourseInputs(given, find(submissions, policy_file) if submissions.is_dir() else None,
+                        given if given is not None else _stored_roster(out))
+
+
+def _stored_roster(out: Path) -> Any:
+    """The roster an earlier run kept (it maps LMS ids to students in this run too)."""
+    from grader.batch import gradebook
+
+    path = out / "gradebook.sqlite"
+    if not path.is_file():
+        return None
+    book = gradebook.Gradebook(path)
+    try:
+        stored = book.roster()
+    finally:
+        book.close()
+    return stored if stored.students else None
+
+
+def keep(book: Any, course: CourseInputs) -> None:
+    """Store what this run was given in the gradebook, for exports, overrides and later runs."""
+    if course.roster is not None:
+        book.set_roster(course.roster.students)
+    if course.policy is not None:
+        book.set_meta("policy", course.policy.text)

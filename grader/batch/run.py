@@ -216,44 +216,6 @@ def _content_hash(entry: discover.Entry) -> str:
         return ""
 
 
-@dataclass(frozen=True)
-class TermInputs:
-    """The roster and late policy given to this run (None: keep the ones the gradebook has)."""
-
-    roster: Any = None  # grader.intake.roster.Roster
-    policy: Any = None  # grader.batch.policy.Policy
-    names: Any = None  # the roster that maps names: the given one, else the stored one
-
-
-def _term_inputs(args: argparse.Namespace) -> TermInputs:
-    from grader.batch import policy
-    from grader.intake import roster
-
-    given = roster.read(args.roster) if args.roster is not None else None
-    return TermInputs(given, policy.find(args.dir, args.policy) if args.dir.is_dir() else None,
-                      given if given is not None else _stored_roster(args.out))
-
-
-def _stored_roster(out: Path) -> Any:
-    """The roster an earlier run kept (it maps LMS ids to students in this run too)."""
-    path = out / "gradebook.sqlite"
-    if not path.is_file():
-        return None
-    book = gradebook.Gradebook(path)
-    try:
-        stored = book.roster()
-    finally:
-        book.close()
-    return stored if stored.students else None
-
-
-def _keep_term_inputs(book: gradebook.Gradebook, term: TermInputs) -> None:
-    if term.roster is not None:
-        book.set_roster(term.roster.students)
-    if term.policy is not None:
-        book.set_meta("policy", term.policy.text)
-
-
 def _seed(book: gradebook.Gradebook, wanted: int | None) -> int:
     stored = book.meta("seed")
     seed = wanted if wanted is not None else int(stored) if stored is not None else secrets.randbelow(2**31)
@@ -267,8 +229,10 @@ def main(argv: Sequence[str]) -> int:
     if args.jobs < 1:
         raise UsageError("--jobs must be at least 1")
     cluster = _cluster(args)
-    term = _term_inputs(args)
-    found = discover.discover(args.dir, term.names.resolve if term.names is not None else str)
+    from grader.batch import policy
+
+    course = policy.course_inputs(args.dir, args.out, args.roster, args.policy)
+    found = discover.discover(args.dir, course.names.resolve if course.names is not None else str)
     entries = [e for e in found.entries if not args.only or e.student in args.only]
     args.out.mkdir(parents=True, exist_ok=True)
     if cluster is None:  # a Dask cluster's workers start their own
@@ -278,7 +242,7 @@ def main(argv: Sequence[str]) -> int:
     book = gradebook.Gradebook(args.out / "gradebook.sqlite")
     try:
         settings = Settings(_seed(book, args.seed), args.device, args.timeout)
-        _keep_term_inputs(book, term)
+        policy.keep(book, course)
         plan = _todo(book, entries, settings, args.force)
         skipped = found.skipped + plan.skipped
         print(f"grade batch: {len(entries)} submissions ({plan.reused} already graded), "
