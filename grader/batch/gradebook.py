@@ -144,10 +144,34 @@ def _loaded(value: str | bytes) -> str:
     return value.decode("utf-8", "surrogateescape") if isinstance(value, bytes) else value
 
 
+def _create(path: Path) -> None:
+    """A new gradebook appears whole: its tables are made in a temporary file renamed into place,
+    so a reader (or a second run) never finds a gradebook without its tables."""
+    import os
+
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.new")
+    db = sqlite3.connect(str(tmp), isolation_level=None)
+    try:
+        db.executescript(SCHEMA)
+    finally:
+        db.close()
+    try:
+        os.link(tmp, path)  # never replaces a gradebook another run has just made
+    except FileExistsError:
+        pass
+    except OSError:  # a filesystem without hard links
+        if not path.exists():
+            os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
 class Gradebook:
     """A small wrapper over the SQLite file; only the coordinating thread writes."""
 
     def __init__(self, path: Path) -> None:
+        if not path.exists():
+            _create(path)
         self.db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
         self.db.execute("pragma journal_mode=wal")
         self.db.executescript(SCHEMA)
