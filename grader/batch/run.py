@@ -106,6 +106,9 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--tls-ca-file", metavar="PEM", default="", help="CA certificate for a tls:// scheduler")
     p.add_argument("--tls-cert", metavar="PEM", default="", help="client certificate for a tls:// scheduler")
     p.add_argument("--tls-key", metavar="PEM", default="", help="client private key for a tls:// scheduler")
+    p.add_argument("--roster", type=Path, metavar="CSV", help="the class list (student, name, email, lms_id, "
+                   "section): students without a submission get a `missing` row")
+    p.add_argument("--policy", type=Path, metavar="TOML", help="the late policy (default: DIR/course.toml)")
     add_common(p)
     return p
 
@@ -183,16 +186,25 @@ def _row(entry: discover.Entry, key: str, outcome: Outcome) -> gradebook.Row:
     from grader.results import gradescope
     from grader.exercises.spec import load_exercise
 
+    term = (entry.submitted_at, entry.time_source, _content_hash(entry), entry.late)
     if outcome.result is not None:
-        data = gradescope.results(outcome.result)
+        data = gradebook.with_diagnoses(gradescope.results(outcome.result), outcome.result)
         return gradebook.Row(entry.student, entry.exercise, str(entry.path), key, outcome.status,
-                             float(data["score"]), float(data["max_score"]), data, time.time())
+                             float(data["score"]), float(data["max_score"]), data, time.time(), *term)
     try:
         full = load_exercise(entry.exercise).max_score
     except LookupError:
         full = 0.0
     data = gradescope.failure_results(f"Could not grade: {outcome.message}") | {"max_score": full}
-    return gradebook.Row(entry.student, entry.exercise, str(entry.path), key, "error", 0.0, full, data, time.time())
+    return gradebook.Row(entry.student, entry.exercise, str(entry.path), key, "error", 0.0, full, data, time.time(),
+                         *term)
+
+
+def _content_hash(entry: discover.Entry) -> str:
+    try:
+        return hashlib.sha256(load.read_bytes(entry.path, entry.root)).hexdigest()
+    except Exception:  # unreadable now: the attempt is still recorded
+        return ""
 
 
 def _seed(book: gradebook.Gradebook, wanted: int | None) -> int:
@@ -211,7 +223,10 @@ def main(argv: Sequence[str]) -> int:
     if args.jobs < 1:
         raise UsageError("--jobs must be at least 1")
     cluster = _cluster(args)
-    found = discover.discover(args.dir)
+    from grader.batch import policy
+
+    course = policy.course_inputs(args.dir, args.out, args.roster, args.policy)
+    found = discover.discover(args.dir, course.names.resolve if course.names is not None else str)
     entries = [e for e in found.entries if not args.only or e.student in args.only]
     args.out.mkdir(parents=True, exist_ok=True)
     if cluster is None:  # a Dask cluster's workers start their own
@@ -221,6 +236,7 @@ def main(argv: Sequence[str]) -> int:
     book = gradebook.Gradebook(args.out / "gradebook.sqlite")
     try:
         settings = Settings(_seed(book, args.seed), args.device, args.timeout)
+        policy.keep(book, course)
         plan = _todo(book, entries, settings, args.force)
         skipped = found.skipped + plan.skipped
         print(f"grade batch: {len(entries)} submissions ({plan.reused} already graded), "
@@ -232,7 +248,7 @@ def main(argv: Sequence[str]) -> int:
                   "to resume", file=sys.stderr)
             return EXIT_SOME_NOT_GRADED
         rows = list(book.rows())  # the whole gradebook, whatever --only chose to grade this time
-        _write_outputs(args.out, rows, skipped, settings)
+        _write_outputs(args.out, book, skipped, settings, found.entries)
     finally:
         book.close()
     counts = Counts(plan.fresh, plan.reused, len(plan.todo) - plan.fresh, failed, len(skipped), settings.seed)
@@ -383,13 +399,17 @@ def _store(book: gradebook.Gradebook, entry: discover.Entry, key: str, outcome: 
 
         write_executed(entry.path, outcome.result, classreport.report_dir(out / "executed", entry.student)
                        / f"exercise{entry.exercise}.ipynb")
-    book.put(row)  # committed: a rerun will not grade this one again
+    book.put(row, __version__)  # committed: a rerun will not grade this one again
 
 
-def _write_outputs(out: Path, rows: list[gradebook.Row], skipped: tuple[discover.Skipped, ...],
-                   settings: Settings) -> None:
-    from grader.batch import summary as classreport
+def _write_outputs(out: Path, book: gradebook.Gradebook, skipped: tuple[discover.Skipped, ...],
+                   settings: Settings, entries: tuple[discover.Entry, ...] = ()) -> None:
+    from grader.batch import similarity, summary as classreport
 
-    gradebook.write_csv(rows, out / "gradebook.csv")
     shown_skipped = tuple(discover.Skipped(Path(load.shown(str(s.path))), s.reason) for s in skipped)  # display only
-    classreport.write_summary(out, rows, shown_skipped, settings.seed)
+    try:
+        similar = similarity.of_entries(entries)
+    except Exception as exc:  # the list for the instructor must not cost the gradebook
+        print(f"grade batch: similar submissions not listed ({type(exc).__name__}: {str(exc)[:200]})", file=sys.stderr)
+        similar = ()
+    classreport.write_outputs(out, book, shown_skipped, settings.seed, similar)

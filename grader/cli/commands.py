@@ -13,6 +13,9 @@ COMMANDS: dict[str, str] = {
     "data": "grader.cli.datacmd",
     "init-ci": "grader.cli.initci",
     "bundle": "grader.distribution.bundle",
+    "export": "grader.cli.export",
+    "override": "grader.cli.override",
+    "history": "grader.cli.history",
 }
 
 

@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+import hashlib
+import re
 from typing import Mapping, Sequence
 
 import numpy as np
@@ -200,3 +202,18 @@ def known_error(error: StudentError, entries: KnownErrors) -> str:
     The registry binds each check's entries in order: the exercise's for that function, the
     exercise's for every function ("*"), then the course's (see registry.Course.exercise)."""
     return next((entry.advice for entry in entries if entry.matches(error)), "")
+
+
+# -- codes: a diagnosis as data -------------------------------------------------------------
+
+_NUMBERS = re.compile(r"[-+]?\d+(?:\.\d+)?(?:e[-+]?\d+)?", re.I)
+
+
+def code(text: str) -> str:
+    """A stable code for a diagnosis: its wording with every number masked, slugged and hashed,
+    so `shape (7, 7) instead of (7, 1)` and `shape (9, 9) instead of (9, 1)` share one code."""
+    template = " ".join(_NUMBERS.sub("#", text).split())
+    if not template:
+        return ""
+    words = re.findall(r"[a-z]+", template.lower())[:4]
+    return "-".join(words + [hashlib.sha256(template.encode()).hexdigest()[:8]])

@@ -5,9 +5,9 @@ import os
 import stat
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator
 
-from grader.intake import load
+from grader.intake import lms, load
 from grader.errors import UsageError
 
 SUFFIXES = (".py", ".ipynb")
@@ -21,6 +21,9 @@ class Entry:
     exercise: int
     path: Path
     root: Path | None = None  # the folder its real path must stay inside (default: its own)
+    submitted_at: float | None = None  # seconds since the epoch, from `time_source`
+    time_source: str = ""  # lms.MTIME, lms.CANVAS_LATE, lms.GRADESCOPE or lms.GIT
+    late: bool = False  # the LMS marked it late
 
 
 @dataclass(frozen=True)
@@ -78,18 +81,30 @@ def walk(folder: Path) -> Iterator[Path]:
             yield Path(child.path)
 
 
-def _candidates(root: Path) -> list[tuple[str, Path]]:
-    """(student, file) pairs from both layouts; hidden files and folders are ignored."""
+def _candidates(root: Path) -> tuple[list[lms.Candidate], list[Skipped]]:
+    """Candidates from every layout (plain, Canvas, Gradescope, GitHub Classroom) and the files
+    an LMS layout could not map to a student; hidden files and folders are ignored."""
+    if (root / lms.METADATA).is_file() and not (root / lms.METADATA).is_symlink():
+        found, unmapped = lms.gradescope(root, walk)
+        return found, [Skipped(u.path, u.reason) for u in unmapped]
+    children = [c for c in sorted(root.iterdir()) if not _hidden(c.name)]
+    folders = [c for c in children if c.is_dir() and not c.is_symlink()]
+    repos = lms.classroom_students([f for f in folders if lms.is_repository(f)])
     out = []
-    for child in sorted(root.iterdir()):
-        if _hidden(child.name):
+    for child in children:
+        if child in folders:
+            student, when, source = child.name, None, ""
+            if child.name in repos:
+                student, when = repos[child.name], lms.commit_time(child, root)
+                source = lms.GIT if when is not None else ""
+            out += [lms.Candidate(student, f, when, source) for f in walk(child)]
             continue
-        if child.is_dir() and not child.is_symlink():
-            out += [(child.name, f) for f in walk(child)]
+        canvas = lms.canvas_name(child.name)
+        if canvas is not None:
+            out.append(lms.Candidate(canvas.user_id, child, None, lms.CANVAS_LATE if canvas.late else "", canvas.late))
         else:
-            student = child.name.split("_", 1)[0] if "_" in child.name else ""
-            out.append((student, child))
-    return out
+            out.append(lms.Candidate(child.name.split("_", 1)[0] if "_" in child.name else "", child))
+    return out, []
 
 
 def _kind(path: Path) -> str:
@@ -110,14 +125,16 @@ def _mtime(path: Path) -> float:
         return 0.0
 
 
-def discover(root: Path) -> Found:
+def discover(root: Path, resolve: Callable[[str], str] = str) -> Found:
     """Every gradable submission under `root`; for a student with two files for one
-    exercise, the newest is taken and the other listed as skipped."""
+    exercise, the newest is taken and the other listed as skipped. `resolve` maps the name a
+    layout gives (a Canvas user id, an e-mail) to the roster's student."""
     if not root.is_dir():
         raise UsageError(f"not a folder: {root}")
     chosen: dict[tuple[str, int], Entry] = {}
-    skipped: list[Skipped] = []
-    for student, path in _candidates(root):
+    candidates, skipped = _candidates(root)
+    for candidate in candidates:
+        student, path = resolve(candidate.student) if candidate.student else "", candidate.path
         if path.suffix.lower() not in SUFFIXES:
             skipped.append(Skipped(path, _kind(path)))
             continue
@@ -132,12 +149,13 @@ def discover(root: Path) -> Found:
         except Exception as exc:  # one file never stops a batch
             skipped.append(Skipped(path, f"could not be read ({type(exc).__name__}: {str(exc)[:200]})"))
             continue
-        entry = Entry(student, number, path, root)
+        when = candidate.submitted_at if candidate.submitted_at is not None else _mtime(path)
+        entry = Entry(student, number, path, root, when, candidate.source or lms.MTIME, candidate.late)
         old = chosen.get((student, number))
         if old is None:
             chosen[(student, number)] = entry
             continue
-        newer, older = (entry, old) if _mtime(path) > _mtime(old.path) else (old, entry)
+        newer, older = (entry, old) if (when, _mtime(path)) > (old.submitted_at, _mtime(old.path)) else (old, entry)
         chosen[(student, number)] = newer
         skipped.append(Skipped(older.path, f"an older submission of exercise {number} "
                                            f"(graded: {load.shown(newer.path.name)})"))
