@@ -24,8 +24,11 @@ KNOWN_ERRORS: tuple[tuple[str, str], ...] = (
     ("a leaf Variable that requires grad is being used in an in-place operation",
      "autograd recorded an in-place update of a parameter: do the update inside `with torch.no_grad():`"),
     ("'NoneType'", "a value was None where a tensor was expected (a .grad that is None? skip those parameters)"),
+    # Neutral: which tensor is on the wrong device is not known here (a batch? a counter made
+    # on the CPU?); exercise 6's device check advises from what its probe saw.
     ("Expected all tensors to be on the same device",
-     "tensors on different devices: move each batch to the model's device with .to(device)"),
+     "two tensors on different devices met in one operation (the error names the devices); "
+     "a tensor created without device= is on the CPU"),
     ("cannot be multiplied", "a matrix product with mismatched shapes: check the order of the operands and transposes"),
     ("must match the size of tensor", "shapes that do not broadcast: check the shapes of your operands"),
 )

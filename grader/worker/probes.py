@@ -99,6 +99,12 @@ def _describe_tensor(arrays: Arrays, key: str, value: torch.Tensor) -> Info:
 # -- building inputs ---------------------------------------------------------------
 
 
+def arg_device(spec: dict[str, Any], env: ProbeEnv) -> str:
+    """Where a tensor argument is built: the CPU when its spec says ``"device": "cpu"``, else
+    the grading device (so a function can be tried on a CPU input under ``--device cuda``)."""
+    return "cpu" if spec.get("device") == "cpu" else env.device
+
+
 def build_arg(spec: dict[str, Any], arrays: Arrays, env: ProbeEnv) -> Any:
     """Make one argument from its spec: a tensor, an ndarray, or a literal value."""
     if "value" in spec:
@@ -107,8 +113,9 @@ def build_arg(spec: dict[str, Any], arrays: Arrays, env: ProbeEnv) -> Any:
     transposed = spec.get("layout") == "transposed" and data.ndim == 2  # same values, a non-contiguous view
     if spec.get("as", "torch") == "numpy":
         return np.ascontiguousarray(data.T).T if transposed else np.array(data, copy=True)
-    tensor = torch.tensor(np.ascontiguousarray(data.T), device=env.device).T if transposed \
-        else torch.tensor(data, device=env.device)
+    device = arg_device(spec, env)
+    tensor = torch.tensor(np.ascontiguousarray(data.T), device=device).T if transposed \
+        else torch.tensor(data, device=device)
     if spec.get("requires_grad"):
         tensor.requires_grad_(True)
     return tensor
