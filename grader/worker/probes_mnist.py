@@ -11,7 +11,10 @@ its own checks:
   device of every tensor of the run (on a CPU grader the net is shown on a GPU) and records
   each operation that would mix devices on a real GPU, and a hook at the net's input checks
   where the batch really is when it gets there (see `Watch`);
-* `probes.UsageMode` records torch.optim's writes to the parameters at torch's dispatch.
+* `probes.UsageMode` records torch.optim's writes to the parameters at torch's dispatch;
+* the build_net probe reads the devices of the fresh net's parameters before it moves the
+  net (on a machine without CUDA build_net runs under `Placement`, which simulates moves to
+  a GPU and remembers where the code put each tensor).
 
 Probes report raw facts only (values, kinds, what was observed); the judge decides.
 """
