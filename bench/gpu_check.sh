@@ -145,7 +145,7 @@ step singles 180 "${H[@]}" singles "$DEVICE" "$WORK" "$WORK/fig_singles.json" --
 CUDA_TESTS=$(grep -l "pytest.mark.cuda" tests/test_*.py | tr '\n' ' ')
 # -m cuda replaces pyproject's -m 'not slow'; -x is not used: every cuda test reports.
 # shellcheck disable=SC2086
-step pytest-cuda 200 "$PY" -m pytest -q -rfEsxX -p no:cacheprovider -m cuda --junitxml "$OUTDIR/pytest_cuda.xml" $CUDA_TESTS
+step pytest-cuda 240 "$PY" -m pytest -q -rfEsxX -p no:cacheprovider -m cuda --junitxml "$OUTDIR/pytest_cuda.xml" $CUDA_TESTS
 step pytest-report 30 "${H[@]}" junit "$OUTDIR/pytest_cuda.xml" "$WORK/fig_pytest.json"
 step batch 150 "${H[@]}" class "$DEVICE" "$WORK" "$WORK/fig_batch.json" --jobs 4
 [ -f "$WORK/batch/gradebook.csv" ] && cp "$WORK/batch/gradebook.csv" "$OUTDIR/gradebook.csv"

@@ -15,8 +15,11 @@ COURSE = Course(
     probes=("probes_linalg", "probes_mnist"),
     # every exercise's; an exercise adds its own per function (Exercise.known_errors), tried first
     known_errors=(
+        # Neutral: which tensor is on the wrong device is not known here (a batch? a counter made
+        # on the CPU?); exercise 6's device check advises from what its probe saw.
         KnownError("Expected all tensors to be on the same device",
-                   "tensors on different devices: move each batch to the model's device with .to(device)"),
+                   "two tensors on different devices met in one operation (the error names the devices); "
+                   "a tensor created without device= is on the CPU"),
         KnownError("cannot be multiplied", "a matrix product with mismatched shapes: check the order of the "
                                            "operands and transposes"),
         KnownError("must match the size of tensor", "shapes that do not broadcast: check the shapes of your operands"),

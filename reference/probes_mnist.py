@@ -11,7 +11,10 @@ its own checks:
   device of every tensor of the run (on a CPU grader the net is shown on a GPU) and records
   each operation that would mix devices on a real GPU, and a hook at the net's input checks
   where the batch really is when it gets there (see `Watch`);
-* `probes.UsageMode` records torch.optim's writes to the parameters at torch's dispatch.
+* `probes.UsageMode` records torch.optim's writes to the parameters at torch's dispatch;
+* the build_net probe reads the devices of the fresh net's parameters before it moves the
+  net (on a machine without CUDA build_net runs under `Placement`, which simulates moves to
+  a GPU and remembers where the code put each tensor).
 
 Probes report raw facts only (values, kinds, what was observed); the judge decides.
 """
@@ -19,8 +22,9 @@ from __future__ import annotations
 
 import math
 import time
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from functools import partial
+from itertools import islice
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, Iterator
 
@@ -386,18 +390,114 @@ def _device(env: ProbeEnv) -> torch.device:
 # --------------------------------------------------------------------------- probes
 
 
+def _storage(t: torch.Tensor) -> int:
+    try:
+        return int(torch.Tensor.untyped_storage(t).data_ptr())
+    except (RuntimeError, TypeError, NotImplementedError):  # sparse and other storage-less tensors
+        return 0
+
+
+def _cuda_target(value: Any) -> torch.device:
+    """The device of `.cuda(value)`."""
+    return torch.device("cuda") if value is None else _parse_device(value) or torch.device("cuda")
+
+
+class Placement(TorchFunctionMode):
+    """Where the code puts its tensors, on a machine without CUDA (used around `build_net`).
+
+    A move to a GPU (`.to(...)`, `.cuda()`, a factory's `device=`) is made on the CPU and its
+    target remembered by storage, which a Parameter and `p.data = t` share with their tensor;
+    a result computed from such a tensor inherits its target. `.device`, `.is_cuda`,
+    `.is_cpu` and `get_device()` answer with the target, so the code runs as on a GPU.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.placed: dict[int, tuple[torch.device, torch.Tensor]] = {}  # the tensor keeps its storage alive
+
+    def device_of(self, t: torch.Tensor) -> torch.device:
+        entry = self.placed.get(_storage(t))
+        return entry[0] if entry is not None else t.device
+
+    def _place(self, out: Any, device: torch.device) -> Any:
+        for t in tree_flatten(out)[0]:
+            if isinstance(t, torch.Tensor) and _storage(t):
+                self.placed.setdefault(_storage(t), (device, t))
+        return out
+
+    def __torch_function__(self, func: Any, types: Any, args: tuple[Any, ...] = (),
+                           kwargs: dict[str, Any] | None = None) -> Any:
+        kwargs = kwargs or {}
+        owner, name = getattr(func, "__self__", None), getattr(func, "__name__", "")
+        first = args[0] if args and isinstance(args[0], torch.Tensor) else None
+        if first is not None and name == "__get__" and owner is torch.Tensor.device:
+            return self.device_of(first)
+        if first is not None and name == "__get__" and owner in (torch.Tensor.is_cuda, torch.Tensor.is_cpu):
+            return self.device_of(first).type == ("cuda" if owner is torch.Tensor.is_cuda else "cpu")
+        if first is not None and func is torch.Tensor.get_device:
+            where = self.device_of(first)
+            return -1 if where.type == "cpu" else where.index or 0
+        if first is not None and func in (torch.Tensor.to, torch.Tensor.cuda, torch.Tensor.cpu):
+            return self._move(func, args, kwargs)
+        if func is torch._C._nn._parse_to and args and (type(args[0]) is int or first is not None):
+            head = (torch.device("cuda", args[0]),) if first is None else (self.device_of(first), first.dtype)
+            return func(*head, *args[1:], **kwargs)  # Module.to(0), Module.to(tensor)
+        device = _parse_device(kwargs["device"]) if kwargs.get("device") is not None else None
+        if device is not None and device.type == "cuda":
+            return self._place(func(*args, **dict(kwargs, device=torch.device("cpu"))), device)
+        out = func(*args, **kwargs)
+        inputs = [t for t in tree_flatten((args, kwargs))[0] if isinstance(t, torch.Tensor)]
+        source = next((d for d in map(self.device_of, inputs) if d.type == "cuda"), None)
+        return out if source is None else self._place(out, source)
+
+    def _move(self, func: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+        src, dtype = args[0], None
+        if func is torch.Tensor.cpu:
+            target = torch.device("cpu")
+        elif func is torch.Tensor.cuda:
+            target = _cuda_target(args[1] if len(args) > 1 else kwargs.get("device"))
+        elif len(args) > 1 and isinstance(args[1], torch.Tensor):
+            target, dtype = self.device_of(args[1]), args[1].dtype
+        else:
+            rest = [torch.device("cuda", a) if type(a) is int else a for a in args[1:2]] + list(args[2:])
+            try:
+                target, dtype, _, _ = torch._C._nn._parse_to(*rest, **{k: v for k, v in kwargs.items() if k != "copy"})
+            except (TypeError, RuntimeError, ValueError):
+                return func(*args, **kwargs)
+        here = self.device_of(src)
+        if target is None or target.type not in ("cpu", "cuda") or (target.type == "cpu" and here.type == "cpu"):
+            out = func(*args, **kwargs)  # a dtype change, or a real move
+            return out if here.type == "cpu" else self._place(out, here)
+        if target.type == "cpu":
+            return torch.Tensor.to(src, "cpu", dtype or src.dtype, copy=True)
+        if here == target and dtype in (None, src.dtype) and not kwargs.get("copy"):
+            return src
+        return self._place(torch.Tensor.to(src, "cpu", dtype or src.dtype, copy=True), target)
+
+
+def built_on(net: nn.Module, placement: Placement | None) -> list[str]:
+    """The devices of the net's parameters as build_net left them (at most 8 names)."""
+    where = placement.device_of if placement is not None else (lambda p: p.device)
+    return sorted({str(where(p))[:20] for p in islice(net.parameters(), 64)})[:8]
+
+
 @probes.register("mnist_build_net")
 def probe_build_net(ns: dict[str, Any], fn_name: str, arrays: Arrays, params: dict[str, Any],
                     env: ProbeEnv) -> Answer:
-    """Call build_net(); report its structure, its output on `x`, and its output with the
-    judge's weights loaded in parameter order (`loaded`)."""
+    """Call build_net(); report its structure, the devices of its fresh parameters (`devices`:
+    where they really are, or without CUDA where the code would have put them, see
+    `Placement`), its output on `x`, and its output with the judge's weights loaded in
+    parameter order (`loaded`)."""
     fn = lookup(ns, fn_name)
     check_signature(fn, fn_name, [], {})
-    net = fn()
+    placement = None if torch.cuda.is_available() else Placement()
+    with placement if placement is not None else nullcontext():
+        net = fn()
     answer = Answer()
     answer.info["structure"] = structure(net)
     if not isinstance(net, nn.Module):
         return answer
+    answer.info["devices"] = built_on(net, placement)
     device = _device(env)
     net = net.to(device)
     x = torch.from_numpy(arrays["x"]).to(device)

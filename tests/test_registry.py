@@ -65,7 +65,7 @@ def test_known_errors_are_bound_per_function(clean_selection) -> None:
     assert "torch.no_grad" in _advice(builtin, "a leaf Variable that requires grad is being used in an in-place operation.")
     loss = registry.active().exercise(1).checks[0]  # squared_loss: no_grad would cut the gradient there
     assert "torch.no_grad" not in _advice(loss, "a leaf Variable that requires grad is being used in an in-place operation.")
-    assert "different devices" in _advice(loss, "Expected all tensors to be on the same device")  # the course's
+    assert "different devices" in _advice(loss, "Expected all tensors to be on the same device")  # the course's, neutral
 
 
 def test_select_and_env(clean_selection, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -99,6 +99,12 @@ def _describe_tensor(arrays: Arrays, key: str, value: torch.Tensor) -> Info:
 # -- building inputs ---------------------------------------------------------------
 
 
+def arg_device(spec: dict[str, Any], env: ProbeEnv) -> str:
+    """Where a tensor argument is built: the CPU when its spec says ``"device": "cpu"``, else
+    the grading device (so a function can be tried on a CPU input under ``--device cuda``)."""
+    return "cpu" if spec.get("device") == "cpu" else env.device
+
+
 def build_arg(spec: dict[str, Any], arrays: Arrays, env: ProbeEnv) -> Any:
     """Make one argument from its spec: a tensor, an ndarray, or a literal value."""
     if "value" in spec:
@@ -108,11 +114,12 @@ def build_arg(spec: dict[str, Any], arrays: Arrays, env: ProbeEnv) -> Any:
     transposed = spec.get("layout") in ("transposed", "non-contiguous") and data.ndim >= 2
     if spec.get("as", "torch") == "numpy":
         return np.ascontiguousarray(data.transpose()).transpose() if transposed else np.array(data, copy=True)
+    device = arg_device(spec, env)
     if transposed:  # the same values in transposed storage: X.view(...) raises where X.reshape(...) works
-        flipped = torch.tensor(np.ascontiguousarray(data.transpose()), device=env.device)
+        flipped = torch.tensor(np.ascontiguousarray(data.transpose()), device=device)
         tensor = flipped.permute(*reversed(range(data.ndim)))
     else:
-        tensor = torch.tensor(data, device=env.device)
+        tensor = torch.tensor(data, device=device)
     if spec.get("requires_grad"):
         tensor.requires_grad_(True)
     return tensor

@@ -43,6 +43,9 @@ TIME_FACTOR, TIME_SLACK = 10.0, 5.0
 
 DEVICE_HINT = "move both tensors of each batch to the device of the net's parameters with .to(...) " \
               "before the forward pass"
+# A tensor that is not the batch's (a counter, a constant) met the net's: the batch advice does not fit.
+TENSOR_DEVICE_HINT = "create that tensor on the net's device (device=next(net.parameters()).device) or move it " \
+                     "there with .to(...) before it meets the net's tensors"
 
 
 # --------------------------------------------------------------------------- data and numpy maths
@@ -269,9 +272,15 @@ def _activation_diagnosis(case: Case, have: np.ndarray) -> str:
 
 
 def net_output(case: Case, expected: Message, got: Message) -> Failure | None:
-    """A fresh net maps (B, 784) to float32 scores (B, 10)."""
+    """A fresh net is on the CPU (the contract's) and maps (B, 784) to float32 scores (B, 10)."""
     if not _structure(got).get("module"):
         return Failure(f"build_net returned a {_structure(got).get('type', 'nothing')}, expected an nn.Module")
+    devices = _info(got).get("devices")
+    if isinstance(devices, list) and devices and devices != ["cpu"]:
+        return Failure(f"build_net returned the net with its parameters on {', '.join(str(d)[:20] for d in devices[:4])}; "
+                       "the contract's build_net returns it on the CPU",
+                       hint="build the layers without device= and without .to(...)/.cuda(): the caller moves the net "
+                            "to its device (train_epoch and evaluate follow the net's parameters)")
     info, want = _info(got).get("fresh") or {}, _info(expected)["fresh"]
     if info.get("kind") != "tensor" or info.get("shape") != want.get("shape") or info.get("dtype") != "float32":
         return Failure(f"build_net()(x) for x of shape (5, 784) gave {kind_words(info)} of shape "
@@ -526,7 +535,8 @@ def moves_batches(case: Case, expected: Message, got: Message) -> Failure | None
     what = f"the {role} of a batch" if role in ("images", "labels") else "a tensor on the CPU"
     return Failure(f"{what} reached `{op}` without being moved to the net's device ({home}); "
                    f"{'they arrive' if role in ('images', 'labels') else 'it is'} on {first.get('device', 'the CPU')}, "
-                   f"and {where} that fails with 'Expected all tensors to be on the same device'", hint=DEVICE_HINT)
+                   f"and {where} that fails with 'Expected all tensors to be on the same device'",
+                   hint=DEVICE_HINT if role in ("images", "labels") else TENSOR_DEVICE_HINT)
 
 
 # --------------------------------------------------------------------------- train_epoch: the full run
@@ -732,7 +742,7 @@ EXERCISE = Exercise(
         Check("train_epoch", "returns each batch's loss as a Python float", 1, step_cases, losses_are_floats,
               probe="mnist_steps"),
         Check("train_epoch", "moves each batch to the net's device", 1, step_cases, moves_batches,
-              probe="mnist_steps", hint=DEVICE_HINT),
+              probe="mnist_steps"),  # moves_batches gives the hint that fits what the probe saw
         Check("train_epoch", "trains to the reference's weights and held-out accuracy", 3, full_run_cases,
               full_run_matches, probe="mnist_full_run"),
         Check("train_epoch", "trains within the time budget", 1, full_run_cases, within_budget,
@@ -741,6 +751,6 @@ EXERCISE = Exercise(
               probe="mnist_evaluate", hint="correct / total over every example of every batch, as a Python float"),
         Check("evaluate", "runs without tracking gradients", 1, eval_cases, no_grad_inside, probe="mnist_evaluate"),
         Check("evaluate", "moves each batch to the net's device", 1, eval_cases, moves_batches,
-              probe="mnist_evaluate", hint=DEVICE_HINT),
+              probe="mnist_evaluate"),
     ),
 )

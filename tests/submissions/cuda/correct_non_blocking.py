@@ -7,7 +7,7 @@ from torch import nn
 
 
 def transform(image):
-    return torch.as_tensor(np.asarray(image)).float().div(255).sub(0.5).div(0.5).view(-1)
+    return torch.as_tensor(np.asarray(image)).float().div(255).sub(0.5).div(0.5).reshape(-1)
 
 
 def build_net():

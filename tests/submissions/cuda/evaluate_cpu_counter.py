@@ -1,6 +1,7 @@
 # exercise: 6
-"""CUDA-only bug: evaluate keeps its counter in a CPU tensor and adds the CUDA count of each
-batch to it in place (fails on a GPU: a CPU tensor cannot take a CUDA operand). Correct on the CPU."""
+"""GPU bug: evaluate keeps its counter in a CPU tensor and adds the CUDA count of each batch to
+it in place (fails on a GPU: a CPU tensor cannot take a CUDA operand). It runs correctly on the
+CPU, where the grader's device simulation catches it: the batches were moved, the counter was not."""
 import numpy as np
 import torch
 from torch import nn
