@@ -25,7 +25,7 @@ from torch import nn
 from conftest import ROOT, SUBMISSIONS, failing_checks, failing_functions, grade
 from grader.judge import grade as judge
 from grader.protocol.wire import Message
-from grader.worker import probes_mnist
+from reference import probes_mnist
 from grader.worker.probes import ProbeEnv, build_arg
 from reference.checks import exercise4 as ex4
 from reference.checks import exercise6 as ex6
@@ -264,8 +264,12 @@ def test_exercise4_dtype_check_has_one_cpu_case_repeating_case_1() -> None:
 
 def test_a_device_error_gets_a_neutral_diagnosis() -> None:
     """A raised 'same device' error names no culprit: the diagnosis does not guess one."""
+    from grader.exercises.spec import load_exercise
+
     message = "Expected all tensors to be on the same device, but found at least two devices, cuda:0 and cpu!"
-    failure = judge._error_failure("evaluate", {"kind": "raised", "error": {"type": "RuntimeError", "message": message}})
+    check = next(c for c in load_exercise(6).checks if c.function == "evaluate")  # the course's known errors bound
+    failure = judge._error_failure("evaluate", {"kind": "raised", "error": {"type": "RuntimeError", "message": message}},
+                                   check)
     assert failure.diagnosis and "batch" not in failure.diagnosis and "different devices" in failure.diagnosis
     assert not any(c.hint for c in ex6.EXERCISE.checks if c.test_name in (TRAIN_DEVICE, EVALUATE_DEVICE))
 
