@@ -13,6 +13,7 @@ COMMANDS: dict[str, str] = {
     "data": "grader.cli.datacmd",
     "init-ci": "grader.cli.initci",
     "bundle": "grader.distribution.bundle",
+    "assign": "grader.cli.assign",
 }
 
 
