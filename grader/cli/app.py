@@ -17,7 +17,7 @@ if TYPE_CHECKING:
 
 EXIT_PASSED, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 REPORT_FORMATS = ("html", "md", "junit", "gradescope")
-SUBCOMMANDS = ("batch", "doctor", "data", "init-ci", "bundle", "assign")  # see commands.COMMANDS
+SUBCOMMANDS = ("batch", "doctor", "data", "init-ci", "bundle", "assign", "check-exercise")  # see commands.COMMANDS
 
 
 class _Parser(argparse.ArgumentParser):

@@ -14,6 +14,7 @@ COMMANDS: dict[str, str] = {
     "init-ci": "grader.cli.initci",
     "bundle": "grader.distribution.bundle",
     "assign": "grader.cli.assign",
+    "check-exercise": "grader.cli.check_exercise",
 }
 
 
