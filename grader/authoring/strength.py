@@ -27,7 +27,11 @@ class Graded:
     seed: int
     score: float
     failed: tuple[str, ...]  # test names
-    identical: bool
+    differs: frozenset[int]  # tasks whose answer is not exactly the reference's
+
+    @property
+    def identical(self) -> bool:
+        return not self.differs
 
 
 @dataclass(frozen=True)
@@ -41,8 +45,14 @@ class Expected:
 
 @dataclass(frozen=True)
 class MutantVerdict:
+    """A mutant graded on every seed. `unstable`: per seed, the tasks where the reference graded as
+    a submission does not reproduce its own answers (timings, nondeterminism); `own`: per seed,
+    the tasks of the mutated function."""
+
     mutant: Mutant
     graded: tuple[Graded, ...]
+    unstable: tuple[frozenset[int], ...] = ()
+    own: tuple[frozenset[int], ...] = ()
 
     @property
     def killed(self) -> bool:
@@ -50,7 +60,13 @@ class MutantVerdict:
 
     @property
     def equivalent(self) -> bool:
-        return all(g.identical for g in self.graded)
+        """Not killed, and the same answers as the reference on every task where the reference
+        itself is reproducible (at least one of them the mutated function's own)."""
+        if self.killed or any(g.failed for g in self.graded):
+            return False
+        unstable = self.unstable or tuple(frozenset() for _ in self.graded)
+        own = self.own or tuple(frozenset([-1]) for _ in self.graded)
+        return all(g.differs <= bad and (mine - bad) for g, bad, mine in zip(self.graded, unstable, own))
 
     @property
     def seed_dependent(self) -> bool:
@@ -99,6 +115,7 @@ class Strength:
     functions: tuple[FunctionScore, ...]
     target: float
     problems: tuple[str, ...] = field(default=())
+    unstable_checks: tuple[str, ...] = field(default=())  # whose answers the reference does not reproduce
 
     @property
     def ok(self) -> bool:
@@ -130,8 +147,8 @@ def grade_source(exercise: Exercise, expected: Expected, source: str, name: str,
     failed = tuple(c.test_name for c in checks if not c.passed)
     if judge.submission_failure(run, timeout) is not None:
         failed = failed or ("submission",)
-    identical = all(_same(run.outcomes.get(t.id), expected.answers[t.id]) for t in tasks)
-    return Graded(expected.seed, sum(c.points for c in checks), failed, identical)
+    differs = frozenset(t.id for t in tasks if not _same(run.outcomes.get(t.id), expected.answers[t.id]))
+    return Graded(expected.seed, sum(c.points for c in checks), failed, differs)
 
 
 def _same(outcome: Any, expected: wire.Message) -> bool:
@@ -171,14 +188,21 @@ def measure(exercise: Exercise, reference_source: str, stub_source: str, mutants
         on_done(item[0])
     reference = tuple(done[("reference", s)] for s in seeds)
     stub = tuple(done[("stub", s)] for s in seeds)
+    unstable = tuple(g.differs for g in reference)
     functions = []
     for function in exercise.functions:
-        verdicts = tuple(MutantVerdict(m, tuple(done[(f"mutant:{m.function}:{m.index}", s)] for s in seeds))
+        own = tuple(frozenset(t.id for p in expected[s].planned if p.check.function == function for t in p.tasks)
+                    for s in seeds)
+        verdicts = tuple(MutantVerdict(m, tuple(done[(f"mutant:{m.function}:{m.index}", s)] for s in seeds),
+                                       unstable, own)
                          for m in mutants if m.function == function)
         functions.append(FunctionScore(function, verdicts))
     checks = tuple(c.test_name for c in exercise.checks)
+    shaky = tuple(p.check.test_name for s, g in zip(seeds, reference) for p in expected[s].planned
+                  if any(t.id in g.differs for t in p.tasks))
     return Strength(exercise.number, exercise.title, tuple(seeds), checks, reference, stub, stub_source,
-                    tuple(functions), target, tuple(problems(exercise, reference, stub, functions)))
+                    tuple(functions), target, tuple(problems(exercise, reference, stub, functions)),
+                    tuple(dict.fromkeys(shaky)))
 
 
 def problems(exercise: Exercise, reference: Sequence[Graded], stub: Sequence[Graded],
@@ -190,8 +214,6 @@ def problems(exercise: Exercise, reference: Sequence[Graded], stub: Sequence[Gra
         if g.failed or g.score != full:
             found.append(f"the reference scores {g.score:g}/{full:g} on seed {g.seed} "
                          f"(fails {', '.join(g.failed)})")
-        elif not g.identical:
-            found.append(f"the reference graded as a submission does not reproduce its own answers on seed {g.seed}")
     for g in stub:
         if g.score != 0:
             found.append(f"the stub scores {g.score:g} on seed {g.seed} (it must score 0)")
@@ -227,6 +249,7 @@ def to_json(strength: Strength) -> dict[str, Any]:
         "reference": [{"seed": g.seed, "score": g.score, "failed": list(g.failed)} for g in strength.reference],
         "stub": [{"seed": g.seed, "score": g.score} for g in strength.stub],
         "checks_no_mutant_fails": never_failed(strength),
+        "unstable_checks": list(strength.unstable_checks),
         "functions": {f.function: {"mutants": len(f.verdicts), "killed": len(f.killed),
                                    "equivalent": len(f.equivalent), "score": f.score,
                                    "survivors": [mutant(v) for v in f.survivors],
