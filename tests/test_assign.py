@@ -1,8 +1,6 @@
 """`grade assign`: solution sources with markers -> the student's stub (.py and .ipynb)."""
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest

@@ -79,9 +79,12 @@ def _main(argv: Sequence[str]) -> int:
             raise UsageError(f"exercise {exercise.number} grades no {', '.join(unknown)} "
                              f"(it grades {', '.join(functions)})")
         functions = wanted
-    source = strength.reference_path(exercise).read_text(encoding="utf-8")
     header = f"# exercise: {exercise.number}\n"
-    found = [m for f in functions for m in mutation.mutants(source, f, args.mutants, header)]
+    try:
+        source = strength.reference_path(exercise).read_text(encoding="utf-8")
+        found = [m for f in functions for m in mutation.mutants(source, f, args.mutants, header)]
+    except (LookupError, OSError, SyntaxError) as exc:
+        raise UsageError(f"cannot read the reference of exercise {exercise.number}: {exc}") from None
     stub = _stub(exercise, args.course, source)
     seeds = _seeds(args.seeds)
     total = len(seeds) * (2 + len(found))
@@ -113,7 +116,6 @@ def _seeds(count: int) -> list[int]:
 
 def render(result: Any, show_equivalent: bool = False) -> str:
     from grader.authoring.strength import never_failed
-    from grader.exercises.spec import load_exercise  # noqa: F401  (max score below)
     from grader.results.render import environment
 
     template = environment().get_template("check_exercise.txt.j2")
