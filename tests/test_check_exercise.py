@@ -98,6 +98,11 @@ def test_weak_checks_leave_survivors_with_their_diff():
     assert fn.survivors and fn.score is not None and fn.score < 0.9 and not result.ok
     assert all(v.mutant.diff.count("\n+") + v.mutant.diff.startswith("+") >= 1 for v in fn.survivors)
     assert result.reference[0].identical and not result.problems
+    from grader.cli.check_exercise import render
+
+    text = render(result)
+    assert "BELOW TARGET" in text and "survivors of squared_loss:" in text and "reference: 1/1" in text
+    assert fn.survivors[0].mutant.diff.splitlines()[-1] in text
 
 
 def test_bad_usage_is_one_line_and_writes_the_json(tmp_path, capsys):

@@ -114,6 +114,7 @@ class Strength:
     stub_source: str
     functions: tuple[FunctionScore, ...]
     target: float
+    max_score: float = 0.0
     problems: tuple[str, ...] = field(default=())
     unstable_checks: tuple[str, ...] = field(default=())  # whose answers the reference does not reproduce
 
@@ -201,7 +202,7 @@ def measure(exercise: Exercise, reference_source: str, stub_source: str, mutants
     shaky = tuple(p.check.test_name for s, g in zip(seeds, reference) for p in expected[s].planned
                   if any(t.id in g.differs for t in p.tasks))
     return Strength(exercise.number, exercise.title, tuple(seeds), checks, reference, stub, stub_source,
-                    tuple(functions), target, tuple(problems(exercise, reference, stub, functions)),
+                    tuple(functions), target, exercise.max_score, tuple(problems(exercise, reference, stub, functions)),
                     tuple(dict.fromkeys(shaky)))
 
 
@@ -245,7 +246,7 @@ def to_json(strength: Strength) -> dict[str, Any]:
 
     return {
         "exercise": strength.exercise, "title": strength.title, "seeds": list(strength.seeds),
-        "ok": strength.ok, "target": strength.target, "problems": list(strength.problems),
+        "ok": strength.ok, "target": strength.target, "max_score": strength.max_score, "problems": list(strength.problems),
         "reference": [{"seed": g.seed, "score": g.score, "failed": list(g.failed)} for g in strength.reference],
         "stub": [{"seed": g.seed, "score": g.score} for g in strength.stub],
         "checks_no_mutant_fails": never_failed(strength),

@@ -115,20 +115,12 @@ def _seeds(count: int) -> list[int]:
 
 
 def render(result: Any, show_equivalent: bool = False) -> str:
+    """The text report (template check_exercise.txt.j2)."""
     from grader.authoring.strength import never_failed
     from grader.results.render import environment
 
     template = environment().get_template("check_exercise.txt.j2")
-    max_score = result.reference[0].score if result.reference and not result.reference[0].failed else 0
-    return template.render(s=result, max_score=_max_score(result, max_score), unfailed=never_failed(result),
-                           show_equivalent=show_equivalent)
-
-
-def _max_score(result: Any, fallback: float) -> float:
-    try:
-        return courses.exercise(result.exercise).max_score
-    except UsageError:
-        return fallback
+    return template.render(s=result, unfailed=never_failed(result), show_equivalent=show_equivalent)
 
 
 def _json_target(argv: Sequence[str]) -> Path | None:
