@@ -1,7 +1,8 @@
 """Generate the exercise notebooks from their percent-format .py stubs.
 
-The .py stubs in exercises/ are the single source; each exercises/exerciseN.ipynb is
-generated from exercises/exerciseN.py so the two cannot drift apart.
+Each exercises/exerciseN.ipynb is generated from exercises/exerciseN.py so the two cannot
+drift apart (the stub itself is generated from exercises/solutions/exerciseN.py by
+`grade assign`, which writes both; the conversion lives in grader/authoring/notebooks.py).
 
     python tools/build_notebooks.py           # (re)write every notebook
     python tools/build_notebooks.py --check   # exit 1 if a committed notebook is stale
