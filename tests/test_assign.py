@@ -122,6 +122,14 @@ def test_cli_refuses_a_missing_file_and_a_bad_notebook(tmp_path, capsys):
     assert len(err) == 2 and "no such file" in err[0] and "not a readable notebook" in err[1]
 
 
+def test_cli_never_overwrites_the_solution(tmp_path, capsys):
+    path = tmp_path / "exercise1.py"
+    path.write_text((SOLUTIONS / "exercise1.py").read_text())
+    assert app.main(["assign", str(path), "--out", str(tmp_path)]) == 2
+    assert "would overwrite the solution" in capsys.readouterr().err
+    assert path.read_text() == (SOLUTIONS / "exercise1.py").read_text()
+
+
 def test_course_option_is_accepted():
     from grader.cli.assign import parser
 

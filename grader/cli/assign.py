@@ -94,6 +94,11 @@ def write(assigned: Assigned, out: Path, stem: str) -> list[Path]:
 
 def main(argv: Sequence[str]) -> int:
     args = parser().parse_args(argv)
+    for suffix in (".py", ".ipynb"):
+        target = args.out / f"{args.solution.stem}{suffix}"
+        if target.exists() and args.solution.exists() and target.resolve() == args.solution.resolve():
+            raise UsageError(f"--out {shown(str(args.out))} would overwrite the solution {shown(args.solution.name)}: "
+                             "write the stub into another folder")
     assigned = make(args.solution, args.course)
     for path in write(assigned, args.out, args.solution.stem):
         print(f"wrote {shown(str(path))}")
