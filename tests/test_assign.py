@@ -117,7 +117,7 @@ def test_cli_refuses_bad_solutions_with_exit_2(tmp_path, capsys, source, message
 def test_cli_refuses_a_missing_file_and_a_bad_notebook(tmp_path, capsys):
     assert app.main(["assign", str(tmp_path / "nope.py"), "--out", str(tmp_path)]) == 2
     (tmp_path / "exercise1.ipynb").write_text("{not json")
-    assert app.main(["assign", str(tmp_path / "exercise1.ipynb"), "--out", str(tmp_path)]) == 2
+    assert app.main(["assign", str(tmp_path / "exercise1.ipynb"), "--out", str(tmp_path / "out")]) == 2
     err = capsys.readouterr().err.splitlines()
     assert len(err) == 2 and "no such file" in err[0] and "not a readable notebook" in err[1]
 
