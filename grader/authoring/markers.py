@@ -26,6 +26,8 @@ IN_STRING = re.compile(r"(BEGIN|END) SOLUTION|#\s*SOLUTION\b")
 CELL = re.compile(r"^# %%")
 SOLUTION_ONLY = "solution-only"
 DEFAULT = 'raise NotImplementedError("{where}write your code here")'
+# f-strings' text is its own token from Python 3.12 on
+STRING_TOKENS = {tokenize.STRING} | ({tokenize.FSTRING_MIDDLE} if hasattr(tokenize, "FSTRING_MIDDLE") else set())
 
 
 class MarkerError(ValueError):
@@ -58,7 +60,7 @@ def regions(text: str) -> list[Region]:
     begin: tuple[int, str, str | None] | None = None
     for tok in _tokens(text):
         row = tok.start[0]
-        if tok.type == tokenize.STRING and IN_STRING.search(tok.string):
+        if tok.type in STRING_TOKENS and IN_STRING.search(tok.string):
             raise MarkerError(f"line {row}: a solution marker inside a string (markers must be comments)")
         if tok.type != tokenize.COMMENT:
             continue

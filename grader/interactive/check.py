@@ -124,7 +124,8 @@ def check(path: str | os.PathLike[str] | None = None, *, seed: int | None = None
             if not fresh.saved:
                 raise locate.NotFound(f"grader.check(): save the notebook first: {target.name} on disk (saved at "
                                       f"{locate.mtime(target)}) does not hold the cell you last ran "
-                                      f"({fresh.missing!r})")
+                                      f"({fresh.missing!r}); save it (or run that cell again) and call "
+                                      "grader.check() again")
         else:
             target = Path(path).expanduser()
     except locate.NotFound as exc:
