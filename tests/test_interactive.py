@@ -101,3 +101,12 @@ def test_magic_is_registered_by_load_ext():
     shell = InteractiveShell.instance()
     shell.run_line_magic("load_ext", "grader")
     assert "grade" in shell.magics_manager.magics["line"]
+
+
+def test_a_graded_notebook_that_calls_check_does_not_grade_itself(grade_file, tmp_path):
+    """In the worker grader.check() returns at once: no grade inside a grade, and the rest still grades."""
+    path, _ = _notebook(tmp_path, "import grader\nprint('inner', grader.check())")
+    result = grade_file(path, seed=3)
+    assert result.score == result.max_score == 10
+    outputs = "".join(text for _, text in result.extras["cell_outputs"])
+    assert "inner None" in outputs

@@ -15,7 +15,7 @@ from grader.interactive import locate
 
 # The student bundle's `grade` (a public seed by default); the full package's behaves the same.
 ENTRY = "import sys; from grader.cli.student import main; sys.exit(main())"
-WORKER_MODULE = "grader.worker.student"  # preloaded in grading workers, never imported by a kernel
+WORKER_MODULE = "grader.worker.student"  # runs the submission's code in a grading worker
 
 
 @dataclass(frozen=True)
@@ -100,6 +100,16 @@ def grade(path: Path, *, seed: int | None = None, timeout: float | None = None) 
                       _json(results))
 
 
+def _in_grading_worker() -> bool:
+    """True when called by a submission that a grading worker is running (its loader is on the stack)."""
+    frame = sys._getframe(1)
+    while frame is not None:
+        if frame.f_globals.get("__name__") == WORKER_MODULE:
+            return True
+        frame = frame.f_back
+    return False
+
+
 def _json(path: Path) -> dict[str, Any]:
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
@@ -114,7 +124,7 @@ def check(path: str | os.PathLike[str] | None = None, *, seed: int | None = None
 
     Returns the Report (its `score` and `max_score`), or None when nothing was graded (the
     notebook could not be found, or was not saved: a line says so)."""
-    if WORKER_MODULE in sys.modules:  # this cell is being graded: never grade from inside a worker
+    if _in_grading_worker():  # this cell is being graded: never grade from inside a worker
         return None
     ip = locate.shell()
     try:
