@@ -1,7 +1,8 @@
 """Generate the exercise notebooks from their percent-format .py stubs.
 
-The .py stubs in exercises/ are the single source; each exercises/exerciseN.ipynb is
-generated from exercises/exerciseN.py so the two cannot drift apart.
+Each exercises/exerciseN.ipynb is generated from exercises/exerciseN.py so the two cannot
+drift apart (the stub itself is generated from exercises/solutions/exerciseN.py by
+`grade assign`, which writes both; the conversion lives in grader/authoring/notebooks.py).
 
     python tools/build_notebooks.py           # (re)write every notebook
     python tools/build_notebooks.py --check   # exit 1 if a committed notebook is stale
@@ -16,8 +17,8 @@ import argparse
 import sys
 from pathlib import Path
 
-import jupytext
-import nbformat
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from grader.authoring import notebooks  # noqa: E402  (the one home of the conversion)
 
 ROOT = Path(__file__).resolve().parent.parent
 EXERCISES = ROOT / "exercises"
@@ -31,41 +32,14 @@ def stubs(folder: Path = EXERCISES) -> list[Path]:
 
 STUBS = stubs()
 
-KERNELSPEC = {"display_name": "Python 3", "language": "python", "name": "python3"}
-LANGUAGE_INFO = {"name": "python"}
-CELL_METADATA_KEYS = ("tags",)  # everything else (jupytext's lines_to_next_cell...) is dropped
 
-
-def build(py_path: str | Path) -> nbformat.NotebookNode:
+def build(py_path: str | Path):
     """The nbformat 4 notebook generated from the percent-format script at py_path."""
     py_path = Path(py_path)
-    text = py_path.read_text(encoding="utf-8")
-    parsed = jupytext.reads(text, fmt="py:percent")
-    nb = nbformat.v4.new_notebook()
-    nb.nbformat, nb.nbformat_minor = 4, 5
-    nb.metadata = nbformat.from_dict({"kernelspec": KERNELSPEC, "language_info": LANGUAGE_INFO})
-    stem = py_path.stem
-    for index, cell in enumerate(parsed.cells, start=1):
-        metadata = {key: cell.metadata[key] for key in CELL_METADATA_KEYS if key in cell.metadata}
-        source = cell.source
-        if cell.cell_type == "code":
-            new = nbformat.v4.new_code_cell(source=source, metadata=metadata)
-        elif cell.cell_type == "markdown":
-            new = nbformat.v4.new_markdown_cell(source=source, metadata=metadata)
-        elif cell.cell_type == "raw":
-            new = nbformat.v4.new_raw_cell(source=source, metadata=metadata)
-        else:  # pragma: no cover - jupytext only makes the three kinds above
-            raise ValueError(f"{py_path}: unexpected cell type {cell.cell_type!r}")
-        new["id"] = f"{stem}-{index:02d}"  # deterministic instead of nbformat's random ids
-        nb.cells.append(new)
-    nbformat.validate(nb)
-    return nb
+    return notebooks.build(py_path.read_text(encoding="utf-8"), py_path.stem)
 
 
-def render(nb: nbformat.NotebookNode) -> str:
-    """The notebook's file text: nbformat's JSON layout, with a final newline."""
-    text = nbformat.writes(nb, version=4)
-    return text if text.endswith("\n") else text + "\n"
+render = notebooks.render
 
 
 def notebook_path(py_path: str | Path) -> Path:

@@ -17,7 +17,8 @@ if TYPE_CHECKING:
 
 EXIT_PASSED, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 REPORT_FORMATS = ("html", "md", "junit", "gradescope")
-SUBCOMMANDS = ("batch", "doctor", "data", "init-ci", "bundle", "export", "override", "history")  # see commands.COMMANDS
+SUBCOMMANDS = ("batch", "doctor", "data", "init-ci", "bundle", "export", "override", "history", "assign",
+               "check-exercise")  # see commands.COMMANDS
 
 
 class _Parser(argparse.ArgumentParser):
@@ -36,6 +37,7 @@ def file_parser() -> argparse.ArgumentParser:
                    "(the same as --report gradescope=OUT)")
     p.add_argument("--keep-executed", metavar="PATH", type=Path,
                    help="for a notebook: write a copy holding the outputs of the graded run to PATH")
+    p.add_argument("--watch", action="store_true", help="grade again each time FILE is saved (Ctrl-C stops)")
     p.add_argument("--report", metavar="FORMAT=PATH", action="append", type=report_spec, default=[],
                    help=f"also write a report; FORMAT is one of {', '.join(REPORT_FORMATS)} (repeatable)")
     return p
@@ -230,6 +232,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             from grader.cli import commands
 
             return commands.run(argv[0], argv[1:])
+        if "--watch" in argv:
+            from grader.cli import watch
+
+            return watch.main(argv)
         return grade_file(argv)
     except UsageError as exc:
         print(f"grade: error: {one_line(exc)}", file=sys.stderr)

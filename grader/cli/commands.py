@@ -16,6 +16,8 @@ COMMANDS: dict[str, str] = {
     "export": "grader.cli.export",
     "override": "grader.cli.override",
     "history": "grader.cli.history",
+    "assign": "grader.cli.assign",
+    "check-exercise": "grader.cli.check_exercise",
 }
 
 

@@ -1,0 +1,93 @@
+"""`grade --watch FILE [options]`: grade FILE again each time it is saved.
+
+One process for the whole session: the warm parent (the preloaded forkserver) stays alive
+between grades, and one seed is kept (the one given, else one drawn at the start) so the
+reference's answers are computed once. Each grade prints the report (after clearing the
+screen on a terminal) and rewrites the `--json` / `--report` files. Ctrl-C ends it; the
+forkserver and every worker are stopped on the way out (exit status 130).
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+import sys
+import time
+from pathlib import Path
+from typing import Callable, Sequence
+
+from grader.errors import UsageError
+
+POLL_SECONDS = 0.1
+SETTLE_SECONDS = 0.05  # a change must stay the same this long (editors write in steps)
+CLEAR = "\x1b[2J\x1b[H"
+
+
+def fingerprint(path: Path) -> tuple[int, int, str] | None:
+    """(mtime, size, content digest) of `path`, or None while it is missing or unreadable."""
+    try:
+        st = os.stat(path)
+        with open(path, "rb") as handle:
+            digest = hashlib.sha256(handle.read(64 * 1024 * 1024)).hexdigest()
+    except OSError:
+        return None
+    return st.st_mtime_ns, st.st_size, digest
+
+
+def wait_for_change(path: Path, last: tuple[int, int, str] | None,
+                    sleep: Callable[[float], None] = time.sleep) -> tuple[int, int, str]:
+    """Block until the file's content differs from `last` and has settled; its new fingerprint."""
+    while True:
+        sleep(POLL_SECONDS)
+        now = fingerprint(path)
+        if now is None or (last is not None and now[2] == last[2]):
+            continue
+        sleep(SETTLE_SECONDS)
+        if fingerprint(path) == now:
+            return now
+
+
+def _without_watch(argv: Sequence[str]) -> list[str]:
+    return [a for a in argv if a != "--watch"]
+
+
+def _with_seed(argv: list[str]) -> list[str]:
+    if any(a == "--seed" or a.startswith("--seed=") for a in argv) or {"-h", "--help"} & set(argv):
+        return argv
+    from grader.judge import grade as judge
+
+    return argv + ["--seed", str(judge.default_seed())]
+
+
+def main(argv: Sequence[str]) -> int:
+    """Entry point of `grade --watch`: exit 2 on bad usage, 130 on Ctrl-C."""
+    from grader.cli import app
+
+    args = _with_seed(_without_watch(argv))
+    parsed = app.file_parser().parse_args(args)  # bad options: one line, exit 2, before watching
+    path = Path(parsed.file)
+    if fingerprint(path) is None:
+        raise UsageError(f"no such file: {path}")
+    terminal = sys.stdout.isatty()
+    last = fingerprint(path)
+    try:
+        while True:
+            if terminal:
+                sys.stdout.write(CLEAR)
+            _grade_once(app, args)
+            print(f"watching {path.name} (Ctrl-C to stop)", file=sys.stderr, flush=True)
+            last = wait_for_change(path, last)
+    except KeyboardInterrupt:
+        print("grade: watch stopped", file=sys.stderr)
+        from grader.sandbox import warm
+
+        warm.shut_down()
+        return 130
+
+
+def _grade_once(app, args: list[str]) -> None:  # type: ignore[no-untyped-def]
+    """One grade; a file caught mid-save (not UTF-8, not a notebook yet) is reported, not fatal."""
+    try:
+        app.grade_file(args)
+    except UsageError as exc:
+        print(f"grade: error: {app.one_line(exc)}", file=sys.stderr)
+    sys.stdout.flush()
