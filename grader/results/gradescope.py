@@ -47,8 +47,8 @@ def results(result: GradeResult, folder: str | None = None) -> dict[str, Any]:
     ran = [c for c in result.checks if not c.pending]  # a student bundle's hidden checks run at submission
     tests = [_test(c, result, i, folder) for i, c in enumerate(ran, start=1)]
     return {
-        "score": round(sum(t["score"] for t in tests), 6),
-        "max_score": round(sum(t["max_score"] for t in tests), 6),
+        "score": result.totals.score,
+        "max_score": result.totals.max_score,
         "output": report.render("gradescope_summary.md.j2", result, folder=folder).strip() + "\n",
         "output_format": "md",
         "execution_time": max(0, math.ceil(result.seconds)),

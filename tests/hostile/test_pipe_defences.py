@@ -20,7 +20,7 @@ import pytest
 from nbformat.v4 import new_code_cell, new_notebook
 
 from conftest import grade
-from grader.judge import grade as judge
+from grader.judge import expected
 from grader.sandbox import run as sandbox
 from grader.protocol import wire
 from grader.protocol.jobs import Unit
@@ -116,12 +116,12 @@ def test_huge_answers_are_refused_by_their_expected_size(tmp_path: Path, decoded
 def test_huge_answers_fill_the_judge_without_caps_and_budget(tmp_path: Path, decoded: list[int],
                                                             monkeypatch: pytest.MonkeyPatch) -> None:
     path, timeout = _render("huge_answers", tmp_path)
-    judge._EXPECTED.clear()  # no expected sizes: only the total budget holds
+    expected._EXPECTED.clear()  # no expected sizes: only the total budget holds
     assert grade(path, timeout=30).score == 0
     assert sandbox.ANSWER_BUDGET // 2 < sum(decoded) <= sandbox.ANSWER_BUDGET
     decoded.clear()
     monkeypatch.setattr(sandbox, "ANSWER_BUDGET", 1 << 40)
-    monkeypatch.setattr(judge, "answer_caps", lambda expected: {})
+    monkeypatch.setattr(expected, "answer_caps", lambda answers: {})
     grade(path, timeout=30)
     assert sum(decoded) > 2 * 256 * 1024**2, "the case proves nothing: it sends less than the budget"
 
