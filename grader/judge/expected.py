@@ -7,7 +7,7 @@ checks stay pending). The judge runs the same flow with either (`grade.grade`).
 """
 from __future__ import annotations
 
-from typing import Protocol
+from typing import Any, Protocol
 
 from grader.exercises.spec import Exercise
 from grader.judge import answers
@@ -16,9 +16,9 @@ from grader.protocol import wire
 from grader.protocol.jobs import Task
 from grader.sandbox import run as sandbox
 
-# (reference module, seed) -> (CUDA available, expected answers): a batch shares one seed,
-# so the reference runs once per exercise, not once per student.
-_EXPECTED: dict[tuple[str, int], tuple[bool, dict[int, wire.Message]]] = {}
+# (reference module, seed, the tasks' ids, functions and probes) -> (CUDA available, expected
+# answers): a batch shares one seed, so the reference runs once per exercise, not once per student.
+_EXPECTED: dict[tuple[Any, ...], tuple[bool, dict[int, wire.Message]]] = {}
 ANSWER_SLACK = 4 * 1024 * 1024
 
 
@@ -59,7 +59,7 @@ class ReferenceAnswers:
 
 class _ReferenceSession:
     def __init__(self, module: str, seed: int, tasks: list[Task]) -> None:
-        self.key, self.tasks = (module, seed), tasks
+        self.key, self.tasks = (module, seed, tuple((t.id, t.function, t.probe) for t in tasks)), tasks
         self.cached = _EXPECTED.get(self.key)
         self.worker = None if self.cached else sandbox.start_reference(module, tasks)
         self.cuda = self.cached[0] if self.cached else sandbox.reference_ready(self.worker)
