@@ -228,14 +228,14 @@ def test_a_change_in_the_graders_own_code_regrades(tmp_path: Path, monkeypatch: 
     args = [str(root), "--out", str(out), "--seed", "3", "--jobs", "2"]
     assert batch.main(args) == 0
     copy = tmp_path / "grader"
-    shutil.copytree(Path(batch.__file__).parent, copy, ignore=shutil.ignore_patterns("__pycache__"))
-    monkeypatch.setattr(batch, "__file__", str(copy / "batch.py"))
+    shutil.copytree(Path(batch.__file__).parent.parent, copy, ignore=shutil.ignore_patterns("__pycache__"))
+    monkeypatch.setattr(batch, "__file__", str(copy / "batch" / "run.py"))
     batch.grader_hash.cache_clear()
     batch.spec_hash.cache_clear()
     try:
         assert batch.main(args) == 0
         assert counts(out)["reused"] == 3  # the same files: the same key
-        compare = copy / "compare.py"  # shared code, e.g. a tolerance
+        compare = copy / "exercises" / "compare.py"  # shared code, e.g. a tolerance
         compare.write_text(compare.read_text() + "\n# a tolerance changed\n")
         batch.grader_hash.cache_clear()
         batch.spec_hash.cache_clear()

@@ -124,7 +124,7 @@ def _hash_files(h: Any, base: Path, files: list[Path]) -> None:
 @lru_cache(maxsize=None)
 def grader_hash() -> str:
     """A hash of the grader package's own files (code, templates, data) and its version."""
-    base = Path(__file__).resolve().parent
+    base = Path(__file__).resolve().parent.parent  # grader/, not only grader/batch/
     h = hashlib.sha256(__version__.encode() + b"\0")
     _hash_files(h, base, _tree_files(base))
     return h.hexdigest()
