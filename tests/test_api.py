@@ -121,3 +121,6 @@ def test_batch_lines_read_as_english(tmp_path: Path, capsys: pytest.CaptureFixtu
     err = capsys.readouterr().err
     assert "1 submission (0 already graded), 1 file skipped" in err and "every submission was graded" in err
     assert "(s)" not in err and "1 files" not in err
+    run = grader.grade_class(tmp_path / "class", tmp_path / "out", seed=5, device="cpu")
+    assert (run.counts.reused, run.counts.graded, run.not_graded) == (1, 0, 0)
+    assert [(r.student, r.score, r.max_score) for r in run.rows] == [("amy", 10, 10)]
