@@ -85,8 +85,9 @@ def test_version_names_the_versions_without_importing_torch() -> None:
 
 def test_unknown_command_suggests_the_nearest(capsys: pytest.CaptureFixture[str], tmp_path: Path,
                                               monkeypatch: pytest.MonkeyPatch) -> None:
-    assert cli.main(["bach", "class", "--out", "x"]) == 2
+    assert cli.main(["bach", "class", "--json", str(tmp_path / "r.json")]) == 2
     assert capsys.readouterr().err.strip() == "grade: error: unknown command 'bach' (did you mean batch?)"
+    assert "unknown command 'bach'" in json.loads((tmp_path / "r.json").read_text())["output"]
     assert cli.main(["bach.py"]) == 2  # a file name is graded as a file
     assert "no such file: bach.py" in capsys.readouterr().err
     monkeypatch.chdir(tmp_path)
@@ -124,3 +125,22 @@ def test_batch_lines_read_as_english(tmp_path: Path, capsys: pytest.CaptureFixtu
     run = grader.grade_class(tmp_path / "class", tmp_path / "out", seed=5, device="cpu")
     assert (run.counts.reused, run.counts.graded, run.not_graded) == (1, 0, 0)
     assert [(r.student, r.score, r.max_score) for r in run.rows] == [("amy", 10, 10)]
+
+
+def test_one_rule_chooses_between_two_files_of_one_exercise(tmp_path: Path) -> None:
+    import os
+    import time
+
+    from grader.intake import discover
+
+    exact, other, flat = tmp_path / "exercise1.py", tmp_path / "sub" / "Exercise1 (1).py", tmp_path / "amy_exercise1.py"
+    other.parent.mkdir()
+    for i, path in enumerate((exact, other, flat)):
+        path.write_text("x = 1\n")
+        os.utime(path, (time.time() - 100 + i, time.time() - 100 + i))
+    notebook = tmp_path / "exercise1.ipynb"
+    notebook.write_text("{}")
+    os.utime(notebook, (time.time() - 100, time.time() - 100))  # as old as exercise1.py
+    assert discover.preferred([other, exact], 1) == [exact, other]  # the exact name wins over a newer copy
+    assert discover.preferred([exact, flat], 1, root=tmp_path) == [flat, exact]  # both exact: the newest
+    assert discover.preferred([notebook, exact], 1)[0] == exact  # same age: the .py

@@ -187,7 +187,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
             return commands.run(argv[0], argv[1:])
         if argv and is_command_word(argv[0]):
-            raise UsageError(unknown_command(argv[0]))
+            reason, target = unknown_command(argv[0]), _json_target(argv)
+            if target is not None:
+                _write_failure_json(target, reason)
+            raise UsageError(reason)
         return grade_file(argv)
     except UsageError as exc:
         print(f"grade: error: {one_line(exc)}", file=sys.stderr)
