@@ -135,12 +135,13 @@ def test_one_rule_chooses_between_two_files_of_one_exercise(tmp_path: Path) -> N
 
     exact, other, flat = tmp_path / "exercise1.py", tmp_path / "sub" / "Exercise1 (1).py", tmp_path / "amy_exercise1.py"
     other.parent.mkdir()
+    t0 = time.time() - 100
     for i, path in enumerate((exact, other, flat)):
         path.write_text("x = 1\n")
-        os.utime(path, (time.time() - 100 + i, time.time() - 100 + i))
+        os.utime(path, (t0 + i, t0 + i))
     notebook = tmp_path / "exercise1.ipynb"
     notebook.write_text("{}")
-    os.utime(notebook, (time.time() - 100, time.time() - 100))  # as old as exercise1.py
+    os.utime(notebook, (t0, t0))  # as old as exercise1.py
     assert discover.preferred([other, exact], 1) == [exact, other]  # the exact name wins over a newer copy
     assert discover.preferred([exact, flat], 1, root=tmp_path) == [flat, exact]  # both exact: the newest
     assert discover.preferred([notebook, exact], 1)[0] == exact  # same age: the .py
