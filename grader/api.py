@@ -9,16 +9,16 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from grader.judge.grade import Options
+    from grader.grading.grade import Options
     from grader.results.model import GradeResult
 
 
 def options(seed: int | None = None, **fields: Any) -> Options:
     """Grading options; without `seed`, the default one (a public seed of an installed answer store,
     else a fresh random one)."""
-    from grader.judge import grade as judge
+    from grader.judge import grade as grading
 
-    return judge.Options(seed=judge.default_seed() if seed is None else seed, **fields)
+    return grading.Options(seed=grading.default_seed() if seed is None else seed, **fields)
 
 
 def grade_path(path: Path | str, opts: Options | None = None, *, root: Path | None = None) -> GradeResult:
@@ -28,13 +28,13 @@ def grade_path(path: Path | str, opts: Options | None = None, *, root: Path | No
     without CUDA), GraderBug for the grader's own failure; a failing submission is a result."""
     from grader.errors import UsageError
     from grader.intake import load
-    from grader.judge import grade as judge
+    from grader.judge import grade as grading
     from grader.sandbox import warm
 
     submission = load.read_submission(Path(path), root)
     warm.warm_up(notebooks=submission.notebook)
     try:
-        return judge.grade(submission, opts or options())
+        return grading.grade(submission, opts or options())
     except LookupError as exc:  # an exercise number this grader does not have
         raise UsageError(str(exc)) from None
 

@@ -88,7 +88,7 @@ def _grade_file(args: argparse.Namespace, reports: list[tuple[str, Path]], writt
         # the warm parent imports torch while we import the rest, read, plan and wait
         warm.warm_up(notebooks=str(args.file).lower().endswith(".ipynb"))
         from grader import api
-        from grader.results import render as report
+        from grader.results import render
 
         result = api.grade_path(args.file, api.options(args.seed, device=args.device, timeout=args.timeout,
                                                        isolation=args.isolation))
@@ -96,7 +96,7 @@ def _grade_file(args: argparse.Namespace, reports: list[tuple[str, Path]], writt
         _github_usage_error(str(exc))
         raise
     try:
-        report.print_terminal(result, folder=args.templates)
+        render.print_terminal(result, folder=args.templates)
     finally:
         written.append(True)
         write_reports(result, reports, args.templates)
@@ -117,7 +117,7 @@ def _grade_file(args: argparse.Namespace, reports: list[tuple[str, Path]], writt
 def write_reports(result: GradeResult, reports: Sequence[tuple[str, Path]], folder: str | None) -> None:
     """Write each requested report; UsageError naming those that could not be written."""
     from grader.results import gradescope
-    from grader.results import render as report
+    from grader.results import render
 
     problems = []
     for fmt, path in reports:
@@ -125,7 +125,7 @@ def write_reports(result: GradeResult, reports: Sequence[tuple[str, Path]], fold
             if fmt == "gradescope":
                 gradescope.write(path, gradescope.results(result, folder))
             else:
-                report.write(path, report.render_format(fmt, result, folder))
+                render.write(path, render.render_format(fmt, result, folder))
         except OSError as exc:
             problems.append(f"cannot write {path}: {exc.strerror or exc}")
     if problems:

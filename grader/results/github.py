@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Mapping, TextIO
 
 from grader.results import escape
-from grader.results import render as report
+from grader.results import render
 from grader.results.definitions import definitions
 from grader.results.model import GradeResult
 
@@ -127,7 +127,7 @@ def reproduce_line(result: GradeResult, path: Path, env: Mapping[str, str] = os.
     import shlex
 
     command = f"grade {shlex.quote(display_path(path, env))} --seed {result.seed}"
-    return f"\nReproduce this run: {report.md_inline(command)}\n"
+    return f"\nReproduce this run: {escape.md_inline(command)}\n"
 
 
 # ---------------------------------------------------------------- step summary
@@ -179,7 +179,7 @@ def publish(result: GradeResult, path: Path, folder: str | None = None, stream: 
     summary = env.get("GITHUB_STEP_SUMMARY")
     if summary:
         try:
-            append_summary(report.render_format("md", result, folder) + reproduce_line(result, path, env),
+            append_summary(render.render_format("md", result, folder) + reproduce_line(result, path, env),
                            Path(summary))
         except OSError as exc:
             print(f"grade: could not write the step summary: {exc.strerror}", file=sys.stderr)
