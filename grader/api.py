@@ -29,10 +29,8 @@ def grade_path(path: Path | str, opts: Options | None = None, *, root: Path | No
     from grader.errors import UsageError
     from grader.intake import load
     from grader.judge import grade as grading
-    from grader.sandbox import warm
 
-    submission = load.read_submission(Path(path), root)
-    warm.warm_up(notebooks=submission.notebook)
+    submission = load.read_submission(Path(path), root)  # the warm parent starts on first use if not yet
     try:
         return grading.grade(submission, opts or options())
     except LookupError as exc:  # an exercise number this grader does not have
