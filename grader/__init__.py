@@ -1,6 +1,27 @@
-"""grader: an honest autograder for deep-learning basics with numpy and PyTorch."""
+"""grader: an honest autograder for deep-learning basics with numpy and PyTorch.
+
+`grader.grade_path(path, options)` grades one file, `grader.grade_class(folder, out)` a class
+(`grader.options(seed=...)` makes the options). They are imported on first use: `import grader`
+stays cheap (no numpy, no torch).
+"""
+from __future__ import annotations
+
+from typing import Any
 
 __version__ = "0.1.0"
+__all__ = ["grade_path", "grade_class", "options", "Options", "GradeResult", "check", "__version__"]
+
+_LAZY = {"grade_path": "grader.api", "grade_class": "grader.api", "options": "grader.api",
+         "Options": "grader.judge.grade", "GradeResult": "grader.results.model"}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'grader' has no attribute {name!r}")
+
 
 
 def check(path=None, **options):  # type: ignore[no-untyped-def]

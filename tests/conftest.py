@@ -11,16 +11,15 @@ SUBMISSIONS = Path(__file__).resolve().parent / "submissions"
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from grader.judge import grade as judge
-from grader.intake import load
+import grader  # noqa: E402
 from grader.sandbox import run as sandbox  # noqa: E402
 from grader.results.model import GradeResult  # noqa: E402
 
 
 def grade(path: Path | str, seed: int = 1234, device: str = "cpu", timeout: float | None = None) -> GradeResult:
-    """Grade one file in this process, as `grade FILE --seed SEED` would."""
-    sandbox.warm_up()
-    return judge.grade(load.read_submission(Path(path)), judge.Options(seed=seed, device=device, timeout=timeout))
+    """Grade one file in this process, as `grade FILE --seed SEED` would (the one grading API)."""
+    sandbox.warm_up()  # notebooks preloaded too, whichever file a session grades first
+    return grader.grade_path(Path(path), grader.options(seed, device=device, timeout=timeout))
 
 
 def failing_functions(result: GradeResult) -> set[str]:

@@ -75,7 +75,7 @@ def test_store_gives_the_same_verdicts_as_the_reference(store: answers.Store, pa
     assert _public_verdicts(stored) == want
     [pending] = [c for c in stored.checks if c.pending]
     assert pending.test_name == hidden and pending.points == 0 and pending.failure is None
-    assert stored.max_score == fresh.max_score
+    assert stored.totals.full_max_score == fresh.max_score
     # the same messages, not only the same verdicts
     fails = {c.test_name: c.failure for c in fresh.checks if c.failure}
     for c in stored.checks:
@@ -120,7 +120,7 @@ def test_environment_variable_selects_a_store(store: answers.Store, monkeypatch:
 
 def test_pending_checks_in_every_report(store: answers.Store) -> None:
     result = _grade_with(store, ROOT / "reference/exercise1.py")
-    assert result.passed and result.score == result.max_score - 1
+    assert result.passed and result.score == result.max_score == result.totals.full_max_score - 1
     text = report.render("terminal.txt.j2", result)
     assert "runs at submission (1 point)" in text and "all checks run here passed (1 point runs at submission)" in text
     assert "… runs at submission" in report.render_format("md", result)
@@ -129,6 +129,30 @@ def test_pending_checks_in_every_report(store: answers.Store) -> None:
     data = gradescope.results(result)
     assert HIDDEN[1] not in {t["name"] for t in data["tests"]}
     assert data["score"] == data["max_score"] == sum(t["max_score"] for t in data["tests"]) == 9
+
+
+def test_every_output_shows_the_one_score(store: answers.Store) -> None:
+    """With the student bundle a reference exercise 1 showed "Score: 9 / 10" on the terminal and
+    9 / 9 in results.json: every output now takes its totals from `GradeResult.totals`."""
+    import re
+
+    from grader.batch import run as batch
+    from grader.intake import discover
+
+    result = _grade_with(store, ROOT / "reference/exercise1.py")
+    assert (result.totals.score, result.totals.max_score, result.totals.pending) == (9, 9, 1)
+    text = report.render("terminal.txt.j2", result)
+    assert re.findall(r"Score: (\S+) / (\S+)", text) == [("9", "9")]
+    assert "**9 / 9** (+ 1 at submission)" in report.render_format("md", result)
+    assert "<strong>9 / 9</strong> (+ 1 at submission)" in report.render_format("html", result)
+    junit = report.render_format("junit", result)
+    assert '<property name="score" value="9"/>' in junit and '<property name="max_score" value="9"/>' in junit
+    data = gradescope.results(result)
+    assert (data["score"], data["max_score"]) == (9, 9)
+    merged = autograder.merge([data, gradescope.results(result)], [])
+    assert (merged["score"], merged["max_score"]) == (18, 18)
+    row = batch._row(discover.Entry("amy", 1, ROOT / "reference/exercise1.py"), "k", batch.Outcome("passed", result))
+    assert (row.score, row.max_score) == (9, 9)
 
 
 def test_hidden_checks_are_declared_and_run_in_the_full_package() -> None:
@@ -419,7 +443,7 @@ def test_student_package_grades_and_reports_hidden_checks_pending(staged: Path, 
         hidden = HIDDEN[fresh.exercise]
         assert _public_verdicts(stored) == {k: v for k, v in _public_verdicts(fresh).items() if k != hidden}
         assert [c.test_name for c in stored.checks if c.pending] == [hidden.split(": ")[0] + ": hidden check 1"]
-        assert stored.max_score == fresh.max_score
+        assert stored.totals.full_max_score == fresh.max_score
 
 
 def test_stripping_keeps_what_other_modules_import() -> None:

@@ -268,8 +268,10 @@ def test_a_device_error_gets_a_neutral_diagnosis() -> None:
 
     message = "Expected all tensors to be on the same device, but found at least two devices, cuda:0 and cpu!"
     check = next(c for c in load_exercise(6).checks if c.function == "evaluate")  # the course's known errors bound
-    failure = judge._error_failure("evaluate", {"kind": "raised", "error": {"type": "RuntimeError", "message": message}},
-                                   check)
+    from grader.judge import failures
+
+    failure = failures._error_failure("evaluate", {"kind": "raised", "error": {"type": "RuntimeError", "message": message}},
+                                      check.known_errors)
     assert failure.diagnosis and "batch" not in failure.diagnosis and "different devices" in failure.diagnosis
     assert not any(c.hint for c in ex6.EXERCISE.checks if c.test_name in (TRAIN_DEVICE, EVALUATE_DEVICE))
 

@@ -3,7 +3,7 @@ oversized, of the wrong types, stalling mid-message, nothing at all.
 
 Whatever arrives, `sandbox.run` returns, no later than its deadline plus a small margin, every
 fake worker is killed, and the judge's verdict code (`decide`, `submission_failure`,
-`_cell_errors`) raises nothing. The fake is a forked child of this process writing a
+`cell_errors`) raises nothing. The fake is a forked child of this process writing a
 scripted byte stream into the judge's pipe; the expected answers are the reference's.
 """
 from __future__ import annotations
@@ -20,7 +20,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from grader.judge import grade as judge
+from grader.judge import failures, grade as judge
 from grader.sandbox import run as sandbox
 from grader.protocol import wire
 from grader.exercises.spec import load_exercise
@@ -201,8 +201,8 @@ def drive(planned, monkeypatch: pytest.MonkeyPatch, workers: list[tuple[list[byt
         assert set(run.outcomes) == {t.id for t in tasks}
         for p in plan:
             judge.decide(p, expected, run, TIMEOUT)
-        judge.submission_failure(run, TIMEOUT)
-        judge._cell_errors(run)
+        failures.submission_failure(run, TIMEOUT)
+        failures.cell_errors(run)
         assert started and all(proc.killed for proc in started)
     finally:
         for proc in started:

@@ -13,7 +13,7 @@ import pytest
 from conftest import ROOT
 from grader.containment import isolation
 from grader.errors import UsageError
-from grader.exercises import registry
+from grader.exercises import answer_keys, registry
 
 EXAMPLE = ROOT / "examples" / "softmax"
 
@@ -97,11 +97,11 @@ def test_answer_keys_are_hidden_wherever_the_course_lives(clean_selection, tmp_p
     copy = tmp_path / "elsewhere" / "my_course"
     shutil.copytree(EXAMPLE, copy, ignore=shutil.ignore_patterns("__pycache__"))
     registry.select(str(copy))
-    assert isolation.reference_dirs() == (str((copy / "solutions").resolve()),)
+    assert answer_keys.answer_key_dirs() == (str((copy / "solutions").resolve()),)
     from grader.containment import landlock
 
     monkeypatch.syspath_prepend(str(copy.parent))  # the course folder on sys.path: readable but its key
-    roots = landlock.read_roots(isolation.reference_dirs())
+    roots = landlock.read_roots(answer_keys.answer_key_dirs())
 
     def covered(path: Path) -> bool:
         return any(str(path) == r or str(path).startswith(r.rstrip("/") + "/") for r in roots)

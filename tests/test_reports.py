@@ -21,7 +21,7 @@ from junitparser import Failure as JFailure, JUnitXml
 
 from conftest import grade
 from grader.cli import app as cli
-from grader.results import github
+from grader.results import definitions, github
 from grader.results import gradescope
 from grader.results import render as report
 from grader.results.model import CheckResult, Failure, Frame, GradeResult, Mismatch, Row, StudentError
@@ -334,9 +334,9 @@ def test_workflow_command_escaping() -> None:
 
 def test_definitions_from_source_text(tmp_path: Path) -> None:
     src = "import x\n\n@decorator\ndef f(a):\n    def g():\n        pass\n\nif True:\n    def h(): pass\n\ndef f(b):\n    pass\n"
-    assert github.source_definitions(src, ["f", "g", "h", "missing"]) == {"f": 11, "h": 9}
+    assert definitions.source_definitions(src, ["f", "g", "h", "missing"]) == {"f": 11, "h": 9}
     broken = "def f(:\n    pass\n\n  def g(x):\n"
-    assert github.source_definitions(broken, ["f", "g"]) == {"f": 1, "g": 4}
+    assert definitions.source_definitions(broken, ["f", "g"]) == {"f": 1, "g": 4}
 
 
 def test_notebook_definitions_point_at_the_cell(tmp_path: Path) -> None:
@@ -350,7 +350,7 @@ def test_notebook_definitions_point_at_the_cell(tmp_path: Path) -> None:
          "source": ["def other(params, lr, batch_size):\n", "    pass\n"]}]}
     path = tmp_path / "exercise2.ipynb"
     path.write_text(json.dumps(nb, indent=1), encoding="utf-8")
-    where = github.definitions(path, ["sgd", "other"])
+    where = definitions.definitions(path, ["sgd", "other"])
     assert set(where) == {"sgd"} and where["sgd"].cell == 3
     assert '"def sgd(params, lr, batch_size):\\n"' in path.read_text().splitlines()[where["sgd"].line - 1]
 

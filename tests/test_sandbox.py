@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from grader.exercises import answer_keys, registry
 from grader.containment import cgroups
 from grader.cli import app as cli
 from grader.cli import doctor
@@ -110,7 +111,7 @@ def _grader_cgroups() -> set[str]:
 
 
 def test_reference_dirs_finds_the_reference():
-    dirs = isolation.reference_dirs()
+    dirs = answer_keys.answer_key_dirs()
     assert dirs and all(Path(d, "exercise1.py").exists() for d in dirs)
 
 

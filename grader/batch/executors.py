@@ -1,21 +1,15 @@
-"""Where a batch's submissions are graded: behind one small interface.
+"""Where a batch's submissions are graded: `map_unordered(fn, items)` yields (item, result) as each finishes.
 
 `LocalExecutor` runs judges in threads of this process (the work itself happens in the
-forked workers, so threads are enough); a Dask executor can implement the same method.
+forked workers, so threads are enough); `executors_dask.DaskExecutor` has the same method.
 """
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor, as_completed
-from typing import Callable, Iterable, Iterator, Protocol, TypeVar
+from typing import Callable, Iterable, Iterator, TypeVar
 
 T = TypeVar("T")
 R = TypeVar("R")
-
-
-class Executor(Protocol):
-    """Runs `fn` on every item; yields (item, result) as each finishes, in any order."""
-
-    def map_unordered(self, fn: Callable[[T], R], items: Iterable[T]) -> Iterator[tuple[T, R]]: ...
 
 
 class LocalExecutor:

@@ -97,7 +97,7 @@ def unmatched(s: Sheet, fmt: str) -> list[str]:
 
 
 def parser() -> argparse.ArgumentParser:
-    from grader.cli.app import _Parser
+    from grader.cli.options import Parser as _Parser
 
     p = _Parser(prog="grade export", description="Write the term's grades for an LMS.")
     p.add_argument("out", type=Path, help="the OUT folder of `grade batch`")

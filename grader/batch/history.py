@@ -32,7 +32,7 @@ def lines(book: gradebook.Gradebook, student: str, exercise: int | None = None) 
 
 
 def parser() -> argparse.ArgumentParser:
-    from grader.cli.app import _Parser
+    from grader.cli.options import Parser as _Parser
 
     p = _Parser(prog="grade history", description="A student's attempts, regrades and overrides.")
     p.add_argument("out", type=Path)

@@ -134,7 +134,7 @@ def standing(book: gradebook.Gradebook) -> list[tuple[gradebook.Row, Mark]]:
 # ------------------------------------------------------------------ grade override
 
 def parser() -> argparse.ArgumentParser:
-    from grader.cli.app import _Parser
+    from grader.cli.options import Parser as _Parser
 
     p = _Parser(prog="grade override", description="Override a score, with a reason that survives regrades.")
     p.add_argument("out", type=Path, help="the OUT folder of `grade batch`")

@@ -30,7 +30,7 @@ from grader import __version__
 from grader.intake import discover
 from grader.batch import gradebook
 from grader.intake import load
-from grader.cli.app import _Parser, add_common, check_options
+from grader.cli.options import Parser, add_common, check_options
 from grader.errors import UsageError
 
 EXIT_ALL_GRADED, EXIT_SOME_NOT_GRADED = 0, 1
@@ -92,7 +92,7 @@ class Shipment:
 
 
 def parser() -> argparse.ArgumentParser:
-    p = _Parser(prog="grade batch", description="Grade a class: DIR/<student>/exerciseN.(py|ipynb).")
+    p = Parser(prog="grade batch", description="Grade a class: DIR/<student>/exerciseN.(py|ipynb).")
     p.add_argument("dir", type=Path)
     p.add_argument("--out", type=Path, required=True, help="folder for the gradebook and the reports")
     p.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="submissions graded at once")
@@ -147,11 +147,11 @@ def spec_hash(exercise: int) -> str:
 
 def grade_entry(entry: discover.Entry, settings: Settings) -> Outcome:
     """Grade one submission; anything that stops it becomes an 'error' outcome."""
-    from grader.judge import grade as judge
+    from grader import api
 
     try:
-        submission = load.read_submission(entry.path, entry.root)
-        result = judge.grade(submission, judge.Options(settings.seed, settings.device, settings.timeout))
+        result = api.grade_path(entry.path, api.options(settings.seed, device=settings.device,
+                                                         timeout=settings.timeout), root=entry.root)
     except (UsageError, LookupError) as exc:
         return Outcome("error", message=str(exc))
     except Exception as exc:  # a grader bug must not stop the batch
@@ -188,9 +188,10 @@ def _row(entry: discover.Entry, key: str, outcome: Outcome) -> gradebook.Row:
 
     term = (entry.submitted_at, entry.time_source, _content_hash(entry), entry.late)
     if outcome.result is not None:
+        totals = outcome.result.totals
         data = gradebook.with_diagnoses(gradescope.results(outcome.result), outcome.result)
         return gradebook.Row(entry.student, entry.exercise, str(entry.path), key, outcome.status,
-                             float(data["score"]), float(data["max_score"]), data, time.time(), *term)
+                             totals.score, totals.max_score, data, time.time(), *term)
     try:
         full = load_exercise(entry.exercise).max_score
     except LookupError:
@@ -214,6 +215,23 @@ def _seed(book: gradebook.Gradebook, wanted: int | None) -> int:
     return seed
 
 
+def _count(n: int, noun: str) -> str:
+    """`1 file`, `2 files`."""
+    return f"{n} {noun}{'' if n == 1 else 's'}"
+
+
+@dataclass(frozen=True)
+class ClassRun:
+    """What `grade_class` did: this run's counts, and the whole gradebook's rows after it."""
+
+    counts: Counts | None  # None: the scheduler went away mid-run (what was graded is kept)
+    rows: tuple[gradebook.Row, ...] = ()
+
+    @property
+    def not_graded(self) -> int:
+        return sum(r.status == "error" for r in self.rows)
+
+
 def main(argv: Sequence[str]) -> int:
     args = parser().parse_args(argv)
     check_options(args)
@@ -227,37 +245,78 @@ def main(argv: Sequence[str]) -> int:
 
     course = policy.course_inputs(args.dir, args.out, args.roster, args.policy)
     found = discover.discover(args.dir, course.names.resolve if course.names is not None else str)
-    entries = [e for e in found.entries if not args.only or e.student in args.only]
-    args.out.mkdir(parents=True, exist_ok=True)
+    if not found.entries and course.names is None:
+        print(f"grade batch: no submissions found in {load.shown(str(args.dir))} (expected "
+              f"<student>/exerciseN.py or .ipynb, or <student>_exerciseN.py){_skipped_note(found.skipped)}",
+              file=sys.stderr)
+        return EXIT_SOME_NOT_GRADED
+    run = grade_class(args.dir, args.out, seed=args.seed, device=args.device, timeout=args.timeout, jobs=args.jobs,
+                      force=args.force, only=args.only, keep_executed=args.keep_executed, cluster=cluster, found=found,
+                      course=course)
+    if run.counts is None:
+        return EXIT_SOME_NOT_GRADED
+    errored = run.not_graded
+    print(f"grade batch: wrote {args.out / 'gradebook.csv'}; "
+          + (f"{_count(errored, 'submission')} could not be graded" if errored else "every submission was graded"),
+          file=sys.stderr)
+    print(run.counts.line(), file=sys.stderr)
+    return EXIT_SOME_NOT_GRADED if errored or run.counts.failed else EXIT_ALL_GRADED
+
+
+def _skipped_note(skipped: Sequence[discover.Skipped]) -> str:
+    return f"; {_count(len(skipped), 'file')} passed over" if skipped else ""
+
+
+def grade_class(folder: Path, out: Path, *, seed: int | None = None, device: str = "auto",
+                timeout: float | None = None, jobs: int = 1, force: bool = False, only: Sequence[str] | None = None,
+                keep_executed: bool = False, cluster: Any = None, found: discover.Found | None = None,
+                roster: Path | None = None, policy_file: Path | None = None, course: Any = None) -> ClassRun:
+    """Grade the class in `folder` into `out` (gradebook, reports, summary, batch.json), with an
+    optional roster and late policy (`course`: both, already read by `policy.course_inputs`)."""
+    from grader.batch import policy
+
+    course = course or policy.course_inputs(folder, out, roster, policy_file)
+    found = found or discover.discover(folder, course.names.resolve if course.names is not None else str)
+    entries = [e for e in found.entries if not only or e.student in only]
+    book = _open_book(out)
     if cluster is None:  # a Dask cluster's workers start their own
         from grader.sandbox import run as sandbox
 
         sandbox.warm_up(notebooks=True)
-    book = gradebook.Gradebook(args.out / "gradebook.sqlite")
     try:
-        settings = Settings(_seed(book, args.seed), args.device, args.timeout)
+        settings = Settings(_seed(book, seed), device, timeout)
         policy.keep(book, course)
-        plan = _todo(book, entries, settings, args.force)
+        plan = _todo(book, entries, settings, force)
         skipped = found.skipped + plan.skipped
-        print(f"grade batch: {len(entries)} submissions ({plan.reused} already graded), "
-              f"{len(skipped)} files skipped, seed {settings.seed}", file=sys.stderr)
+        print(f"grade batch: {_count(len(entries), 'submission')} ({plan.reused} already graded), "
+              f"{_count(len(skipped), 'file')} skipped, seed {settings.seed}", file=sys.stderr)
         try:
-            failed = _run(book, plan.todo, settings, args.jobs, args.out, cluster, args.keep_executed)
+            failed = _run(book, plan.todo, settings, jobs, out, cluster, keep_executed)
         except cluster.stops if cluster is not None else () as exc:  # the scheduler went away
             print(f"grade batch: {exc}; the results graded so far are kept: run the same command again "
                   "to resume", file=sys.stderr)
-            return EXIT_SOME_NOT_GRADED
-        rows = list(book.rows())  # the whole gradebook, whatever --only chose to grade this time
-        _write_outputs(args.out, book, skipped, settings, found.entries)
+            return ClassRun(None)
+        rows = tuple(book.rows())  # the whole gradebook, whatever --only chose to grade this time
+        _write_outputs(out, book, skipped, settings, found.entries)
     finally:
         book.close()
     counts = Counts(plan.fresh, plan.reused, len(plan.todo) - plan.fresh, failed, len(skipped), settings.seed)
-    write_counts(args.out / "batch.json", counts)
-    errored = sum(r.status == "error" for r in rows)
-    print(f"grade batch: wrote {args.out / 'gradebook.csv'}; {errored or 'no'} submission(s) could not be graded",
-          file=sys.stderr)
-    print(counts.line(), file=sys.stderr)
-    return EXIT_SOME_NOT_GRADED if errored or failed else EXIT_ALL_GRADED
+    write_counts(out / "batch.json", counts)
+    return ClassRun(counts, rows)
+
+
+def _open_book(out: Path) -> gradebook.Gradebook:
+    """OUT's gradebook; UsageError naming OUT when it cannot be created or written."""
+    import sqlite3
+
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        if not os.access(out, os.W_OK | os.X_OK):
+            raise PermissionError(13, "Permission denied")
+        return gradebook.Gradebook(out / "gradebook.sqlite")
+    except (OSError, sqlite3.Error) as exc:
+        why = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        raise UsageError(f"cannot write to --out {load.shown(str(out))}: {why}") from None
 
 
 def write_counts(path: Path, counts: Counts) -> None:

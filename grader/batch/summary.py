@@ -14,7 +14,7 @@ from grader.results.escape import text_line
 from grader.batch.gradebook import Row, write_csv
 
 # report file suffix -> template: plain terminal text, and the self-contained HTML and Markdown
-REPORT_FORMATS: dict[str, str] = {"txt": "terminal.txt.j2", "html": "report.html.j2", "md": "report.md.j2"}
+REPORT_FORMATS: dict[str, str] = {suffix: report.FORMATS[suffix] for suffix in ("txt", "html", "md")}
 
 
 def report_dir(out: Path, student: str) -> Path:

@@ -10,27 +10,21 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Sequence
 
+from grader.cli.commands import COMMANDS
+from grader.cli.options import REPORT_FORMATS, Parser, add_common, check_options, report_spec  # noqa: F401
 from grader.errors import GraderBug, UsageError
 
 if TYPE_CHECKING:
     from grader.results.model import GradeResult
 
 EXIT_PASSED, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
-REPORT_FORMATS = ("html", "md", "junit", "gradescope")
-SUBCOMMANDS = ("batch", "doctor", "data", "init-ci", "bundle", "export", "override", "history", "assign",
-               "check-exercise")  # see commands.COMMANDS
-
-
-class _Parser(argparse.ArgumentParser):
-    """argparse that reports errors as one line (and exit status 2)."""
-
-    def error(self, message: str) -> None:  # type: ignore[override]
-        raise UsageError(message)
+SUBCOMMANDS = tuple(COMMANDS)
 
 
 def file_parser() -> argparse.ArgumentParser:
-    p = _Parser(prog="grade", description="Grade one exercise submission (.py or .ipynb).",
-                epilog=f"Other commands: {', '.join(SUBCOMMANDS)} (grade COMMAND --help).")
+    p = Parser(prog="grade", description="Grade one exercise submission (.py or .ipynb).",
+               epilog=f"Other commands: {', '.join(SUBCOMMANDS)} (grade COMMAND --help); "
+                      "grade --version shows the versions in use.")
     p.add_argument("file", help="the submission: exerciseN.py or exerciseN.ipynb")
     add_common(p)
     p.add_argument("--json", metavar="OUT", type=Path, help="also write Gradescope's results.json to OUT "
@@ -41,42 +35,6 @@ def file_parser() -> argparse.ArgumentParser:
     p.add_argument("--report", metavar="FORMAT=PATH", action="append", type=report_spec, default=[],
                    help=f"also write a report; FORMAT is one of {', '.join(REPORT_FORMATS)} (repeatable)")
     return p
-
-
-def report_spec(text: str) -> tuple[str, Path]:
-    """`FORMAT=PATH` -> (format, path)."""
-    fmt, sep, path = text.partition("=")
-    fmt = fmt.strip().lower()
-    if not sep or not path:
-        raise argparse.ArgumentTypeError(f"expected FORMAT=PATH, got {text!r}")
-    if fmt not in REPORT_FORMATS:
-        raise argparse.ArgumentTypeError(f"unknown report format {fmt!r} (one of {', '.join(REPORT_FORMATS)})")
-    return fmt, Path(path)
-
-
-def add_common(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--seed", type=int, help="seed for every input (default: random, printed in the report)")
-    p.add_argument("--device", choices=("cpu", "cuda", "auto"), default="auto",
-                   help="where the student's code runs (auto: CUDA when available)")
-    p.add_argument("--timeout", type=float, help="seconds for the whole submission (default 60, 300 for exercise 6)")
-    p.add_argument("--isolation", choices=("best-effort", "strict"), default="best-effort",
-                   help="strict: refuse to grade (exit 2) unless the worker gets PID and network "
-                        "namespaces, Landlock and rlimits (see `grade doctor`)")
-    p.add_argument("--templates", metavar="DIR", help="a folder of Jinja templates that override the built-in ones")
-    add_course(p)
-
-
-def add_course(p: argparse.ArgumentParser) -> None:
-    """`--course`: read from argv before any parser runs (`course_option.take_course_option`); listed for --help."""
-    p.add_argument("--course", metavar="DIR|NAME", help="the course whose exercises are graded: a folder holding "
-                   "course.py, or a registered name (default: GRADER_COURSE, else the built-in course)")
-
-
-def check_options(args: argparse.Namespace) -> None:
-    if args.timeout is not None and not (0 < args.timeout <= 24 * 3600):
-        raise UsageError("--timeout must be a positive number of seconds")
-    if args.seed is not None and not (0 <= args.seed < 2**63):
-        raise UsageError("--seed must be a non-negative integer")
 
 
 def grade_file(argv: Sequence[str]) -> int:
@@ -109,7 +67,7 @@ def grade_file(argv: Sequence[str]) -> int:
 
 def _json_target(argv: Sequence[str]) -> Path | None:
     """Where --json asks for results.json, from arguments that did not parse as a whole."""
-    p = _Parser(add_help=False)
+    p = Parser(add_help=False)
     p.add_argument("--json", type=Path)
     try:
         return p.parse_known_args(list(argv))[0].json
@@ -133,31 +91,24 @@ def _grade_file(args: argparse.Namespace, reports: list[tuple[str, Path]], writt
 
         # the warm parent imports torch while we import the rest, read, plan and wait
         warm.warm_up(notebooks=str(args.file).lower().endswith(".ipynb"))
-        from grader.judge import grade as judge
-        from grader.intake import load
-        from grader.results import render as report
+        from grader import api
+        from grader.results import render
 
-        submission = load.read_submission(args.file)
-
-        options = judge.Options(seed=args.seed if args.seed is not None else judge.default_seed(),
-                                device=args.device, timeout=args.timeout, isolation=args.isolation)
-        try:
-            result = judge.grade(submission, options)
-        except LookupError as exc:
-            raise UsageError(str(exc)) from None
+        result = api.grade_path(args.file, api.options(args.seed, device=args.device, timeout=args.timeout,
+                                                       isolation=args.isolation))
     except UsageError as exc:
         _github_usage_error(str(exc))
         raise
     try:
-        report.print_terminal(result, folder=args.templates)
+        render.print_terminal(result, folder=args.templates)
     finally:
         written.append(True)
         write_reports(result, reports, args.templates)
-    if args.keep_executed is not None and submission.notebook:
+    if args.keep_executed is not None and str(args.file).lower().endswith(".ipynb"):
         from grader.results.executed import write_executed
 
         try:
-            write_executed(submission.path, result, args.keep_executed)
+            write_executed(Path(args.file), result, args.keep_executed)
         except OSError as exc:
             raise UsageError(f"cannot write {args.keep_executed}: {exc.strerror}") from None
     from grader.results import github
@@ -170,7 +121,7 @@ def _grade_file(args: argparse.Namespace, reports: list[tuple[str, Path]], writt
 def write_reports(result: GradeResult, reports: Sequence[tuple[str, Path]], folder: str | None) -> None:
     """Write each requested report; UsageError naming those that could not be written."""
     from grader.results import gradescope
-    from grader.results import render as report
+    from grader.results import render
 
     problems = []
     for fmt, path in reports:
@@ -178,7 +129,7 @@ def write_reports(result: GradeResult, reports: Sequence[tuple[str, Path]], fold
             if fmt == "gradescope":
                 gradescope.write(path, gradescope.results(result, folder))
             else:
-                report.write(path, report.render_format(fmt, result, folder))
+                render.write(path, render.render_format(fmt, result, folder))
         except OSError as exc:
             problems.append(f"cannot write {path}: {exc.strerror or exc}")
     if problems:
@@ -223,10 +174,33 @@ def _course_first(argv: list[str]) -> list[str]:
         raise
 
 
+def is_command_word(word: str) -> bool:
+    """Whether `grade WORD` names a command rather than a file: a plain word (no option dash,
+    no path separator, no suffix) that is not an existing file."""
+    return (bool(word) and not word.startswith("-") and "." not in word and "/" not in word
+            and os.sep not in word and not os.path.lexists(word))
+
+
+def unknown_command(word: str) -> str:
+    """`unknown command 'bach' (did you mean batch?)`."""
+    import difflib
+
+    from grader.results.escape import text_line
+
+    close = difflib.get_close_matches(word, SUBCOMMANDS, n=1, cutoff=0.6)
+    hint = f"did you mean {close[0]}?" if close else f"commands: {', '.join(SUBCOMMANDS)}; or grade FILE.py|.ipynb"
+    return f"unknown command {text_line(repr(word))} ({hint})"
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of `grade` and `python -m grader`."""
     argv = list(sys.argv[1:] if argv is None else argv)
     try:
+        if argv and argv[0] in ("--version", "-V"):
+            from grader.cli import versions
+
+            print(versions.text())
+            return EXIT_PASSED
         argv = _course_first(argv)
         if argv and argv[0] in SUBCOMMANDS:
             from grader.cli import commands
@@ -236,6 +210,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             from grader.cli import watch
 
             return watch.main(argv)
+        if argv and is_command_word(argv[0]):
+            reason, target = unknown_command(argv[0]), _json_target(argv)
+            if target is not None:
+                _write_failure_json(target, reason)
+            raise UsageError(reason)
         return grade_file(argv)
     except UsageError as exc:
         print(f"grade: error: {one_line(exc)}", file=sys.stderr)

@@ -13,15 +13,10 @@ from pathlib import Path
 from typing import Sequence
 
 from grader.authoring import course as courses
-from grader.cli.app import add_course
+from grader.cli.options import Parser as _Parser, add_course
 from grader.authoring import markers, notebooks
 from grader.errors import UsageError
 from grader.results.escape import shown
-
-
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> None:  # type: ignore[override]
-        raise UsageError(message)
 
 
 def parser() -> argparse.ArgumentParser:

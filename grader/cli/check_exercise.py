@@ -15,16 +15,11 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from grader.authoring import course as courses
-from grader.cli.app import add_course
+from grader.cli.options import Parser as _Parser, add_course
 from grader.errors import UsageError
 
 DEFAULT_SEEDS = 2
 DEFAULT_TARGET = 0.9
-
-
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> None:  # type: ignore[override]
-        raise UsageError(message)
 
 
 def parser() -> argparse.ArgumentParser:

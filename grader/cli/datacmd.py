@@ -15,18 +15,13 @@ from pathlib import Path
 from typing import Sequence
 
 from grader.data import mnist
-from grader.errors import UsageError
+from grader.cli.options import Parser
 
 DATASETS = ("mnist",)
 
 
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> None:  # type: ignore[override]
-        raise UsageError(message)
-
-
 def parser() -> argparse.ArgumentParser:
-    p = _Parser(prog="grade data", description="Download a data set for your own experiments.")
+    p = Parser(prog="grade data", description="Download a data set for your own experiments.")
     p.add_argument("dataset", choices=DATASETS, help="the data set (only mnist for now)")
     p.add_argument("--dest", type=Path, help=f"folder for the files (default: {mnist.data_dir()})")
     p.add_argument("--url", default=mnist.DEFAULT_BASE_URL,

@@ -11,20 +11,17 @@ import platform
 import sys
 from typing import Sequence
 
+from grader.exercises import answer_keys, registry
 from grader.containment import cgroups
 from grader.containment import isolation
 from grader.containment import landlock
 from grader.sandbox import run as sandbox
-from grader.errors import UsageError
-
-
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> None:  # type: ignore[override]
-        raise UsageError(message)
+from grader.cli import versions
+from grader.cli.options import Parser
 
 
 def parser() -> argparse.ArgumentParser:
-    p = _Parser(prog="grade doctor", description="Report the isolation layers a grading worker gets here.")
+    p = Parser(prog="grade doctor", description="Report the isolation layers a grading worker gets here.")
     p.add_argument("--strict", action="store_true",
                    help="exit 1 unless every layer of `--isolation strict` is available")
     return p
@@ -32,24 +29,36 @@ def parser() -> argparse.ArgumentParser:
 
 def facts() -> list[tuple[str, str]]:
     """What the machine offers, in words."""
-    rows = [("system", f"{platform.system()} {platform.release()} ({isolation.platform_note()})"),
-            ("python", sys.version.split()[0])]
+    rows = [("system", f"{platform.system()} {platform.release()} ({isolation.platform_note()})")]
     if hasattr(os, "getuid"):
         rows.append(("user", "root" if os.getuid() == 0 else f"uid {os.getuid()}"))
     if sys.platform.startswith("linux"):
         version = landlock.abi()
         rows.append(("landlock", f"ABI {version}" if version else "not available"))
         rows.append(("cgroups", ", ".join(cgroups.available()) or "none writable"))
-    refs = isolation.reference_dirs()
+    refs = answer_keys.answer_key_dirs()
     rows.append(("reference", ", ".join(refs) or "not found"))
     return rows
+
+
+def _cuda() -> str:
+    """Whether a trusted worker (torch imported there, never here) sees a CUDA device."""
+    from grader.judge.expected import cuda_available
+
+    try:
+        return "available" if cuda_available() else "not available (workers run on the CPU)"
+    except Exception as exc:  # the check itself failed: say so, go on with the rest
+        return f"unknown ({type(exc).__name__})"
 
 
 def main(argv: Sequence[str]) -> int:
     args = parser().parse_args(list(argv))
     sandbox.warm_up()
     layers = sandbox.confined_layers()
-    print("grade doctor: isolation of a grading worker on this machine\n")
+    print("grade doctor: versions, CUDA, and the isolation of a grading worker on this machine\n")
+    for key, value in versions.rows() + [("cuda", _cuda())]:
+        print(f"  {key:<10} {value}")
+    print()
     for key, value in facts():
         print(f"  {key:<10} {value}")
     print("\nactive layers:")

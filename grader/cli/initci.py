@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Sequence
 
 from grader.errors import UsageError
+from grader.cli.options import Parser
 
 WORKFLOW = Path(".github/workflows/grade.yml")
 TEMPLATE = "github_workflow.yml.j2"
@@ -32,13 +33,8 @@ class Target:
     stem: str
 
 
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> None:  # type: ignore[override]
-        raise UsageError(message)
-
-
 def parser() -> argparse.ArgumentParser:
-    p = _Parser(prog="grade init-ci", description="Write .github/workflows/grade.yml for a submission repository.")
+    p = Parser(prog="grade init-ci", description="Write .github/workflows/grade.yml for a submission repository.")
     p.add_argument("files", nargs="*", help="submissions to grade, relative to the repository "
                    "(default: every exerciseN.py / .ipynb at its top level)")
     p.add_argument("--dir", default=".", type=Path, help="the repository's root (default: the current folder)")

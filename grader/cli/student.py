@@ -19,7 +19,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of `grade` in the student wheel."""
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv and argv[0] not in cli.SUBCOMMANDS and not _has_seed(argv) and not {"-h", "--help"} & set(argv):
-        from grader.judge import grade as judge
+        from grader.judge import grade as grading
 
-        argv += ["--seed", str(judge.default_seed())]
+        argv += ["--seed", str(grading.default_seed())]
     return cli.main(argv)

@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING, Sequence
 from grader import __version__
 from grader.judge import answers
 from grader.errors import UsageError
+from grader.cli.options import Parser, add_course
 
 if TYPE_CHECKING:
     from grader.exercises.registry import Course
@@ -46,14 +47,9 @@ STUDENT_OMITS = ("bundle.py", "gradescope_runner.py")  # instructor-only modules
 _IGNORE = shutil.ignore_patterns("__pycache__", "*.pyc", "*.egg-info")
 
 
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> None:  # type: ignore[override]
-        raise UsageError(message)
-
-
 def parser() -> argparse.ArgumentParser:
-    p = _Parser(prog="grade bundle", description="Build what to hand out: a student wheel or a Gradescope zip.")
-    sub = p.add_subparsers(dest="kind", required=True, parser_class=_Parser)
+    p = Parser(prog="grade bundle", description="Build what to hand out: a student wheel or a Gradescope zip.")
+    sub = p.add_subparsers(dest="kind", required=True, parser_class=Parser)
     s = sub.add_parser("student", help="a wheel for students: public seeds' answers, no reference source")
     s.add_argument("--out", type=Path, required=True, help="folder for the wheel")
     s.add_argument("--seeds", type=_int_list, help="public seeds, comma-separated (default: 5 drawn at random)")
@@ -68,12 +64,6 @@ def parser() -> argparse.ArgumentParser:
                    "gets the same grade (default: drawn now, and printed)")
     add_course(g)
     return p
-
-
-def add_course(p: argparse.ArgumentParser) -> None:
-    from grader.cli.app import add_course as add
-
-    add(p)
 
 
 def _int_list(text: str) -> list[int]:

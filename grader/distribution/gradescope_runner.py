@@ -37,8 +37,7 @@ def root() -> Path:
 def find(folder: Path, wanted: Sequence[int] | None) -> tuple[dict[int, Path], list[str]]:
     """exercise -> the file to grade, and notes on files passed over.
 
-    Where two files claim one exercise, the one named exactly `exerciseN.py`/`.ipynb` wins,
-    then a .py over a notebook, then the first by path.
+    Where two files claim one exercise, `discover.preferred` chooses (the batch's rule).
     """
     found: dict[int, list[Path]] = {}
     notes = []
@@ -57,9 +56,8 @@ def find(folder: Path, wanted: Sequence[int] | None) -> tuple[dict[int, Path], l
             continue
         found.setdefault(number, []).append(path)
     chosen = {}
-    for number, paths in found.items():
-        paths.sort(key=lambda p: (p.name.lower() not in (f"exercise{number}.py", f"exercise{number}.ipynb"),
-                                  p.suffix.lower() != ".py", str(p)))
+    for number, claimed in found.items():
+        paths = discover.preferred(claimed, number)
         chosen[number] = paths[0]
         notes += [f"{load.shown(p.name)}: not graded (another file for exercise {number}: "
                   f"{load.shown(paths[0].name)})" for p in paths[1:]]
@@ -85,14 +83,15 @@ def missing(number: int) -> dict[str, Any]:
 
 
 def merge(parts: Sequence[dict[str, Any]], notes: Sequence[str]) -> dict[str, Any]:
-    """One results.json from several: tests concatenated and renumbered, scores summed."""
+    """One results.json from several: tests concatenated and renumbered, each part's totals
+    (the result model's, `GradeResult.totals`) summed."""
     tests = [dict(t) for part in parts for t in part["tests"]]
     for i, test in enumerate(tests, start=1):
         test["number"] = str(i)
     output = "\n\n".join(p.get("output", "").strip() for p in parts if p.get("output"))
     if notes:
         output += "\n\n**Files not graded:**\n\n" + "\n".join(f"- {md_name(n)}" for n in notes)
-    return {"score": round(sum(t["score"] for t in tests), 6), "max_score": round(sum(t["max_score"] for t in tests), 6),
+    return {"score": round(sum(p["score"] for p in parts), 6), "max_score": round(sum(p["max_score"] for p in parts), 6),
             "output": output.strip() + "\n", "output_format": "md",
             "execution_time": sum(int(p.get("execution_time", 0)) for p in parts),
             "stdout_visibility": "hidden", "tests": tests}
@@ -101,7 +100,7 @@ def merge(parts: Sequence[dict[str, Any]], notes: Sequence[str]) -> dict[str, An
 def grade_folder(folder: Path, wanted: Sequence[int] | None, timeout: float | None,
                  seed: int | None = None) -> dict[str, Any]:
     """The results.json object for everything in `folder`, every file on `seed`."""
-    from grader.judge import grade as judge
+    from grader import api
     from grader.sandbox import run as sandbox
 
     seed = secrets.randbelow(2**31) if seed is None else seed
@@ -120,8 +119,7 @@ def grade_folder(folder: Path, wanted: Sequence[int] | None, timeout: float | No
             continue
         name = load.shown(chosen[number].name)
         try:
-            submission = load.read_submission(chosen[number], folder)
-            result = judge.grade(submission, judge.Options(seed=seed, timeout=timeout))
+            result = api.grade_path(chosen[number], api.options(seed, timeout=timeout), root=folder)
             part = gradescope.results(result)
         except (UsageError, LookupError) as exc:
             notes.append(f"{name}: could not be graded ({exc})")

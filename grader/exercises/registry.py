@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Mapping, Sequence
 
 from grader.errors import UsageError
+from grader.results import render as _render
 from grader.exercises.diagnose import KnownError, KnownErrors  # noqa: F401 - courses declare them
 from grader.exercises.course_option import BUILTIN, ENV, GROUP, is_folder_spec, select, take_course_option  # noqa: F401
 
@@ -248,7 +249,16 @@ def active() -> Course:
     return _ACTIVE[spec]
 
 
+def _sections() -> tuple[tuple[str, ...], str | None]:
+    """The active course's report sections and their templates' folder (for results.render)."""
+    course = active()
+    folder = course.templates_dir()
+    return (course.report_sections if folder else ()), folder
+
+
 def load_exercise(number: int) -> Exercise:
     """Exercise `number` of the active course."""
     return active().exercise(number)
 
+
+_render.set_section_source(_sections)

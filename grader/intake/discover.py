@@ -5,7 +5,7 @@ import os
 import stat
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import Callable, Iterator, Sequence
 
 from grader.intake import lms, load
 from grader.errors import UsageError
@@ -125,6 +125,22 @@ def _mtime(path: Path) -> float:
         return 0.0
 
 
+def preferred(paths: Sequence[Path], number: int, root: Path | None = None,
+              when: Callable[[Path], float] | None = None) -> list[Path]:
+    """Files that claim one exercise, best first (the one rule for the batch and Gradescope):
+    the one named exactly `exerciseN.py`/`.ipynb` (after the `<student>_` prefix of a file
+    directly in `root`), then the newest (by `when`: the submission time an LMS recorded,
+    else the file's mtime), then a .py over a notebook, then by path."""
+    when = when or _mtime
+    exact = (f"exercise{number}.py", f"exercise{number}.ipynb")
+
+    def own_name(path: Path) -> str:
+        name = path.name.lower()
+        return name.split("_", 1)[-1] if root is not None and path.parent == root else name
+
+    return sorted(paths, key=lambda p: (own_name(p) not in exact, -when(p), -_mtime(p), p.suffix.lower() != ".py", str(p)))
+
+
 def discover(root: Path, resolve: Callable[[str], str] = str) -> Found:
     """Every gradable submission under `root`; for a student with two files for one
     exercise, the newest is taken and the other listed as skipped. `resolve` maps the name a
@@ -155,9 +171,11 @@ def discover(root: Path, resolve: Callable[[str], str] = str) -> Found:
         if old is None:
             chosen[(student, number)] = entry
             continue
-        newer, older = (entry, old) if (when, _mtime(path)) > (old.submitted_at, _mtime(old.path)) else (old, entry)
+        times = {old.path: old.submitted_at or _mtime(old.path), path: when or _mtime(path)}
+        best = preferred([old.path, path], number, root, times.__getitem__)[0]
+        newer, older = (entry, old) if best == path else (old, entry)
         chosen[(student, number)] = newer
-        skipped.append(Skipped(older.path, f"an older submission of exercise {number} "
-                                           f"(graded: {load.shown(newer.path.name)})"))
+        what = "an older submission" if _mtime(older.path) < _mtime(newer.path) else "another file"
+        skipped.append(Skipped(older.path, f"{what} of exercise {number} (graded: {load.shown(newer.path.name)})"))
     entries = tuple(sorted(chosen.values(), key=lambda e: (e.student, e.exercise)))
     return Found(entries, tuple(skipped))

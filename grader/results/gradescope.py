@@ -14,7 +14,7 @@ import math
 from pathlib import Path
 from typing import Any
 
-from grader.results import render as report
+from grader.results import render
 from grader.results.escape import text_line
 from grader.results.model import CheckResult, GradeResult
 
@@ -26,7 +26,7 @@ def _output(check: CheckResult, result: GradeResult, folder: str | None) -> str:
     """The Markdown explanation of a failed check ('' when it passed)."""
     if check.failure is None:
         return ""
-    return report.render("md_check.md.j2", result, folder=folder, c=check).strip() + "\n"
+    return render.render("md_check.md.j2", result, folder=folder, c=check).strip() + "\n"
 
 
 def _test(check: CheckResult, result: GradeResult, number: int, folder: str | None) -> dict[str, Any]:
@@ -47,9 +47,9 @@ def results(result: GradeResult, folder: str | None = None) -> dict[str, Any]:
     ran = [c for c in result.checks if not c.pending]  # a student bundle's hidden checks run at submission
     tests = [_test(c, result, i, folder) for i, c in enumerate(ran, start=1)]
     return {
-        "score": round(sum(t["score"] for t in tests), 6),
-        "max_score": round(sum(t["max_score"] for t in tests), 6),
-        "output": report.render("gradescope_summary.md.j2", result, folder=folder).strip() + "\n",
+        "score": result.totals.score,
+        "max_score": result.totals.max_score,
+        "output": render.render("gradescope_summary.md.j2", result, folder=folder).strip() + "\n",
         "output_format": "md",
         "execution_time": max(0, math.ceil(result.seconds)),
         "stdout_visibility": "hidden",

@@ -1,8 +1,8 @@
-"""Results as plain data: frozen dataclasses that convert to JSON-ready dicts."""
+"""Results as plain data (frozen dataclasses), and the one scorer every output uses."""
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
-from typing import Any
+from dataclasses import dataclass, field
+from typing import Any, Iterable
 
 
 @dataclass(frozen=True)
@@ -83,6 +83,7 @@ class CheckResult:
     hidden: bool = False
     seconds: float = 0.0
     pending: bool = False  # not run here: a hidden check of the student bundle, run at submission
+    grader_error: bool = False  # the grader failed on this check (its verdict or case maker raised), not the code
 
     @property
     def passed(self) -> bool:
@@ -110,24 +111,56 @@ class GradeResult:
     extras: dict[str, Any] = field(default_factory=dict)
 
     @property
+    def totals(self) -> Totals:
+        """The score of every check (what the terminal, reports, results.json and the gradebook show)."""
+        return totals(self.checks)
+
+    @property
+    def visible_totals(self) -> Totals:
+        """The score without hidden checks (what students see before grades are published)."""
+        return totals(c for c in self.checks if not c.hidden)
+
+    @property
     def score(self) -> float:
-        return round(sum(c.points for c in self.checks), 6)
+        return self.totals.score
 
     @property
     def max_score(self) -> float:
-        return round(sum(c.max_points for c in self.checks), 6)
+        """Points of the checks graded here (a student bundle's pending checks are in `totals.pending`)."""
+        return self.totals.max_score
 
     @property
     def passed(self) -> bool:
         return self.submission_error is None and all(c.passed for c in self.checks)
 
+    @property
+    def grader_errors(self) -> tuple[CheckResult, ...]:
+        """The checks the grader itself failed on ("the grader failed", apart from "your code failed")."""
+        return tuple(c for c in self.checks if c.grader_error)
+
     def functions(self) -> list[str]:
         """Function names in check order, each once."""
         return list(dict.fromkeys(c.function for c in self.checks))
 
-    def to_dict(self) -> dict[str, Any]:
-        data = asdict(self)
-        data.update(score=self.score, max_score=self.max_score, passed=self.passed)
-        for check, raw in zip(self.checks, data["checks"]):
-            raw.update(passed=check.passed, test_name=check.test_name)
-        return data
+
+@dataclass(frozen=True)
+class Totals:
+    """Points earned and possible over the checks graded here, and the points of checks left
+    pending (a student bundle's hidden checks, which run at submission)."""
+
+    score: float
+    max_score: float
+    pending: float = 0.0
+
+    @property
+    def full_max_score(self) -> float:
+        """What the checks are worth once the pending ones have run too."""
+        return round(self.max_score + self.pending, 6)
+
+
+def totals(checks: Iterable[CheckResult]) -> Totals:
+    """The one scorer: sums over `checks`, pending checks counted apart."""
+    listed = list(checks)
+    ran = [c for c in listed if not c.pending]
+    return Totals(round(sum(c.points for c in ran), 6), round(sum(c.max_points for c in ran), 6),
+                  round(sum(c.max_points for c in listed if c.pending), 6))

@@ -17,16 +17,16 @@ from typing import Any, Callable, Mapping, TextIO
 import jinja2
 from markupsafe import Markup
 
-from grader.results import escape
+from grader.results import escape, formats
 from grader.results import svg
 from grader.results.escape import clean, md_fence, md_inline, md_name, text_line  # noqa: F401 - re-exported for templates and callers
-from grader.results.model import CheckResult, GradeResult
+from grader.results.model import CheckResult, GradeResult, totals
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 ANSI = {"green": "32", "red": "31", "yellow": "33", "bold": "1", "dim": "2", "cyan": "36", "blue": "34"}
 
 # format name -> template file (an instructor's folder may override any file by name)
-FORMATS: dict[str, str] = {"html": "report.html.j2", "md": "report.md.j2", "junit": "junit.xml.j2"}
+FORMATS: dict[str, str] = formats.TEMPLATES
 
 
 def use_colour(stream: TextIO) -> bool:
@@ -64,7 +64,7 @@ def environment(folder: str | None = None, autoescape: bool = False, course: str
     env.filters.update(points=lambda x: f"{x:g}", clean=clean, md=md_inline, fence=md_fence, md_name=md_name,
                        text_line=text_line, csv_cell=escape.csv_cell,
                        num=lambda x: f"{x:.6g}", rstrip=lambda s: str(s).rstrip(), oneline=lambda s: " ".join(str(s).split()))
-    env.globals.update(lost=lost, plot=svg.loss_plot)
+    env.globals.update(lost=lost, plot=svg.loss_plot, totals=totals)
     return env
 
 
@@ -93,19 +93,31 @@ def render(template: str, result: GradeResult, *, colour: bool = False, folder: 
 
 
 def course_sections() -> tuple[tuple[str, ...], str | None]:
-    """The active course's report sections and the folder of their templates."""
-    from grader.exercises import registry
+    """The active course's report sections and the folder of their templates.
 
+    Results sit below the exercises in the flow, so the registry hands this in
+    (`set_section_source`) rather than being imported from here."""
     try:
-        course = registry.active()
+        return _SECTION_SOURCE()
     except Exception:  # no course, or a broken one: the generic report still renders
         return (), None
-    folder = course.templates_dir()
-    return (course.report_sections if folder else ()), folder
+
+
+def _no_sections() -> tuple[tuple[str, ...], str | None]:
+    return (), None
+
+
+_SECTION_SOURCE: Callable[[], tuple[tuple[str, ...], str | None]] = _no_sections
+
+
+def set_section_source(source: Callable[[], tuple[tuple[str, ...], str | None]]) -> None:
+    """Where `course_sections` asks for the active course's sections (the registry sets it)."""
+    global _SECTION_SOURCE
+    _SECTION_SOURCE = source
 
 
 def render_format(fmt: str, result: GradeResult, folder: str | None = None) -> str:
-    """One of FORMATS ('html', 'md', 'junit') for `result`."""
+    """One of FORMATS ('txt', 'md', 'html', 'junit') for `result`."""
     return render(FORMATS[fmt], result, folder=folder)
 
 

@@ -265,7 +265,9 @@ def memory_cap(limits: Limits) -> int:
 
 def make_request(mode: str = "best-effort") -> isolation.Request:
     """What every worker of this run is asked to apply."""
-    hide = isolation.reference_dirs()
+    from grader.exercises import answer_keys
+
+    hide = answer_keys.answer_key_dirs()
     fs_dir = isolation.forkserver_dir()
     if fs_dir:
         hide += (fs_dir,)

@@ -174,7 +174,9 @@ def render(case: Case, traps: Traps, folder: Path) -> Path:
     from multiprocessing import forkserver
 
     listener = getattr(forkserver._forkserver, "_forkserver_address", None) or "/nonexistent"
-    refs = isolation.reference_dirs()
+    from grader.exercises import answer_keys
+
+    refs = answer_keys.answer_key_dirs()
     values = {"__CANARY__": str(traps.canary), "__PORT__": str(traps.port), "__JUDGE_PID__": str(os.getpid()),
               "__TOKEN__": traps.token, "__FORKSERVER__": str(listener),
               "__REFERENCE__": refs[0] if refs else "/nonexistent", "__SHM__": str(traps.shm),

@@ -3,7 +3,7 @@ off (monkeypatched here, in the judge's process), its hostile case gets out; wit
 case is contained (tests/hostile/test_hostile.py grades every case with all defences on).
 
 - stall_mid_frame: the deadline covers the whole frame (wire.read_frame), not only its start.
-- malformed_answers: every field the judge uses is type-checked (judge.parse_error and friends).
+- malformed_answers: every field the judge uses is type-checked (failures.parse_error and friends).
 - huge_answers: a total answer budget per submission and per-task caps from the expected sizes.
 - a notebook of 600 raising cells: cell errors are capped in the worker (worker.MAX_UNIT_ERRORS).
 - replay_inputs_at_import: a task's inputs reach the worker only when that task starts.
@@ -20,7 +20,7 @@ import pytest
 from nbformat.v4 import new_code_cell, new_notebook
 
 from conftest import grade
-from grader.judge import grade as judge
+from grader.judge import expected, failures
 from grader.sandbox import run as sandbox
 from grader.protocol import wire
 from grader.protocol.jobs import Unit
@@ -74,7 +74,7 @@ def _first_byte_only(real, fd, deadline, cap, sentinel):
 
 
 def _old_parse_error(raw):
-    """judge.parse_error as it was: it trusted the worker's types."""
+    """failures.parse_error as it was: it trusted the worker's types."""
     if not isinstance(raw, dict):
         return StudentError("Error", "no details")
     frames = []
@@ -90,7 +90,7 @@ def test_malformed_answers_crash_the_judge_without_type_checks(tmp_path: Path,
     path, timeout = _render("malformed_answers", tmp_path)
     result = grade(path, timeout=timeout)
     assert result.score == 0
-    monkeypatch.setattr(judge, "parse_error", _old_parse_error)
+    monkeypatch.setattr(failures, "parse_error", _old_parse_error)
     with pytest.raises((TypeError, ValueError)):
         grade(path, timeout=60)  # time enough for the first forged answer on a loaded machine
 
@@ -116,12 +116,12 @@ def test_huge_answers_are_refused_by_their_expected_size(tmp_path: Path, decoded
 def test_huge_answers_fill_the_judge_without_caps_and_budget(tmp_path: Path, decoded: list[int],
                                                             monkeypatch: pytest.MonkeyPatch) -> None:
     path, timeout = _render("huge_answers", tmp_path)
-    judge._EXPECTED.clear()  # no expected sizes: only the total budget holds
+    expected._EXPECTED.clear()  # no expected sizes: only the total budget holds
     assert grade(path, timeout=30).score == 0
     assert sandbox.ANSWER_BUDGET // 2 < sum(decoded) <= sandbox.ANSWER_BUDGET
     decoded.clear()
     monkeypatch.setattr(sandbox, "ANSWER_BUDGET", 1 << 40)
-    monkeypatch.setattr(judge, "answer_caps", lambda expected: {})
+    monkeypatch.setattr(expected, "answer_caps", lambda answers: {})
     grade(path, timeout=30)
     assert sum(decoded) > 2 * 256 * 1024**2, "the case proves nothing: it sends less than the budget"
 
