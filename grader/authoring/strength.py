@@ -138,12 +138,12 @@ def expected_answers(exercise: Exercise, seed: int) -> Expected:
 
 def grade_source(exercise: Exercise, expected: Expected, source: str, name: str, timeout: float) -> Graded:
     """Grade `source` (a .py submission) in the confined worker, on the CPU, against `expected`."""
-    from grader.judge import grade as judge
+    from grader.judge import expected as sources, grade as judge
     from grader.sandbox import run as sandbox
 
     tasks = [t for p in expected.planned for t in p.tasks]
     run = sandbox.run((Unit(name, source),), tasks, timeout=timeout, device="cpu", seed=expected.seed,
-                      weights=exercise.weights, stop_on_unit_error=True, caps=judge.answer_caps(expected.answers))
+                      weights=exercise.weights, stop_on_unit_error=True, caps=sources.answer_caps(expected.answers))
     checks = [judge.decide(p, expected.answers, run, timeout) for p in expected.planned]
     failed = tuple(c.test_name for c in checks if not c.passed)
     if judge.submission_failure(run, timeout) is not None:
