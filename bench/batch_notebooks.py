@@ -1,9 +1,12 @@
-"""Throughput of `grade batch` on notebook submissions, against plain nbclient execution.
+"""CPU and wall time per notebook of `grade batch`, against plain nbclient execution.
 
-Generates N notebook submissions (exercises mixed, correct and buggy), then, interleaved in
-one run: `grade batch` over all N (and over N/10, so the per-submission cost excludes the
-one-time start-up), and plain nbclient + ipykernel execution of a sample of the same
-notebooks (what any kernel-based grader such as nbgrader pays before it checks anything).
+Generates N notebook submissions (exercises 1-5 mixed, correct and buggy), then, interleaved
+in one run: `grade batch` over all N (and over N/10, so the marginal cost per submission
+excludes the one-time start-up), and plain nbclient + ipykernel execution of a sample of the
+same notebooks (what any kernel-based grader such as nbgrader pays before it checks anything).
+Every command runs under `bench/measure.py`: the bench is a subreaper, so the CPU counted is
+that of every process the command started, orphans included, and the wall time lasts until the
+last of them has exited.
 
     python bench/batch_notebooks.py [--n 100] [--nbclient-sample 12] [--jobs 2] [--rounds 2]
 """
@@ -12,14 +15,15 @@ from __future__ import annotations
 import argparse
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import measure  # noqa: E402
 
 from nbconvert_helpers import write_notebook  # noqa: E402
 
@@ -49,25 +53,26 @@ def make_class(root: Path, n: int) -> list[Path]:
     return made
 
 
-def time_batch(root: Path, jobs: int) -> float:
+def time_batch(root: Path, jobs: int) -> measure.Run:
     out = Path(tempfile.mkdtemp(prefix="bench-out-"))
-    t = time.perf_counter()
-    subprocess.run([sys.executable, "-m", "grader", "batch", str(root), "--out", str(out), "--jobs", str(jobs),
-                    "--seed", "1"], cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    elapsed = time.perf_counter() - t
+    cmd = [sys.executable, "-m", "grader", "batch", str(root), "--out", str(out), "--jobs", str(jobs), "--seed", "1"]
+    result = measure.check(measure.run(cmd, ROOT), cmd, ok=(0, 1))
     shutil.rmtree(out)
-    return elapsed
+    return result
 
 
-def time_nbclient(paths: list[Path]) -> float:
-    code = ("import sys, nbformat\nfrom nbclient import NotebookClient\n"
+NBCLIENT = ("import sys, nbformat\nfrom nbclient import NotebookClient\n"
             "for p in sys.argv[1:]:\n"
             "    nb = nbformat.read(p, as_version=4)\n"
             "    NotebookClient(nb, kernel_name='python3', timeout=120, allow_errors=True).execute()\n")
-    t = time.perf_counter()
-    subprocess.run([sys.executable, "-c", code, *map(str, paths)], cwd=ROOT, check=True,
-                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    return time.perf_counter() - t
+
+
+def time_nbclient(paths: list[Path]) -> measure.Run:
+    cmd = [sys.executable, "-c", NBCLIENT, *map(str, paths)]
+    return measure.check(measure.run(cmd, ROOT), cmd)
+
+
+TARGET_CPU_MS = 80
 
 
 def main() -> None:
@@ -77,26 +82,40 @@ def main() -> None:
     ap.add_argument("--jobs", type=int, default=2)
     ap.add_argument("--rounds", type=int, default=2)
     args = ap.parse_args()
+    measure.become_subreaper()
     work = Path(tempfile.mkdtemp(prefix="bench-class-"))
+    n_small = max(1, args.n // 10)
     full, small = work / "full", work / "small"
     made = make_class(full, args.n)
-    make_class(small, max(1, args.n // 10))
+    make_class(small, n_small)
     sample = made[: args.nbclient_sample]
-    big, little, kernel = [], [], []
+    big: list[measure.Run] = []
+    little: list[measure.Run] = []
+    kernel: list[measure.Run] = []
     for _ in range(args.rounds):
         big.append(time_batch(full, args.jobs))
         little.append(time_batch(small, args.jobs))
-        kernel.append(time_nbclient(sample) / len(sample))
-    t_big, t_small, t_nb = statistics.median(big), statistics.median(little), statistics.median(kernel)
-    per_sub = (t_big - t_small) / (args.n - max(1, args.n // 10))
-    print(f"grade batch, {args.n} notebooks, --jobs {args.jobs}: {t_big:.2f} s  ({args.n / t_big:.1f} notebooks/s)")
-    print(f"grade batch, {max(1, args.n // 10)} notebooks: {t_small:.2f} s")
-    print(f"marginal wall time per notebook: {per_sub * 1000:.0f} ms  (x{args.jobs} jobs = "
-          f"{per_sub * args.jobs * 1000:.0f} ms of one core)")
-    print(f"plain nbclient + ipykernel, one after another: {t_nb:.2f} s per notebook")
-    print(f"throughput ratio, grade batch vs nbclient alone (same {args.jobs} cores): "
-          f"{t_nb / (t_big / args.n) / args.jobs:.1f}x per core, {t_nb / (t_big / args.n):.1f}x wall")
+        kernel.append(time_nbclient(sample))
     shutil.rmtree(work)
+
+    def med(runs: list[measure.Run], what: str) -> float:
+        return statistics.median(getattr(r, what) for r in runs)
+
+    nb_cpu, nb_wall = med(kernel, "cpu") / len(sample), med(kernel, "wall") / len(sample)
+    marg_cpu = (med(big, "cpu") - med(little, "cpu")) / (args.n - n_small)
+    marg_wall = (med(big, "wall") - med(little, "wall")) / (args.n - n_small)
+    print(f"medians of {args.rounds} interleaved rounds; CPU = every process started, orphans included")
+    print(f"{'':<44} {'wall s':>8} {'CPU s':>8} {'wall/nb ms':>11} {'CPU/nb ms':>10}")
+    for name, runs, n in ((f"grade batch, {args.n} notebooks, --jobs {args.jobs}", big, args.n),
+                          (f"grade batch, {n_small} notebooks, --jobs {args.jobs}", little, n_small),
+                          (f"nbclient + ipykernel, {len(sample)} notebooks", kernel, len(sample))):
+        print(f"{name:<44} {med(runs, 'wall'):8.2f} {med(runs, 'cpu'):8.2f} {med(runs, 'wall') / n * 1000:11.0f} "
+              f"{med(runs, 'cpu') / n * 1000:10.0f}")
+    print(f"grade batch, marginal per notebook: {marg_wall * 1000:.0f} ms wall, {marg_cpu * 1000:.0f} ms CPU "
+          f"(target <= {TARGET_CPU_MS} ms CPU)")
+    print(f"nbclient + ipykernel per notebook: {nb_wall * 1000:.0f} ms wall, {nb_cpu * 1000:.0f} ms CPU")
+    print(f"CPU per notebook, nbclient / grade batch: {nb_cpu / marg_cpu:.1f}x marginal, "
+          f"{nb_cpu / (med(big, 'cpu') / args.n):.1f}x over the whole {args.n}-notebook batch")
 
 
 if __name__ == "__main__":
