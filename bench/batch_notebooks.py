@@ -9,10 +9,15 @@ that of every process the command started, orphans included, and the wall time l
 last of them has exited.
 
     python bench/batch_notebooks.py [--n 100] [--nbclient-sample 12] [--jobs 2] [--rounds 2]
+                                    [--compare OTHER_CHECKOUT]
+
+--compare also times the batches with another checkout of the grader (an A/B of a change),
+interleaved in the same rounds (--nbclient-sample 0 leaves nbclient out of such an A/B).
 """
 from __future__ import annotations
 
 import argparse
+import os
 import shutil
 import statistics
 import sys
@@ -53,10 +58,11 @@ def make_class(root: Path, n: int) -> list[Path]:
     return made
 
 
-def time_batch(root: Path, jobs: int) -> measure.Run:
+def time_batch(root: Path, jobs: int, checkout: Path = ROOT) -> measure.Run:
     out = Path(tempfile.mkdtemp(prefix="bench-out-"))
     cmd = [sys.executable, "-m", "grader", "batch", str(root), "--out", str(out), "--jobs", str(jobs), "--seed", "1"]
-    result = measure.check(measure.run(cmd, ROOT), cmd, ok=(0, 1))
+    env = {**os.environ, "PYTHONPATH": str(checkout)}
+    result = measure.check(measure.run(cmd, checkout, env), cmd, ok=(0, 1))
     shutil.rmtree(out)
     return result
 
@@ -81,6 +87,7 @@ def main() -> None:
     ap.add_argument("--nbclient-sample", type=int, default=12)
     ap.add_argument("--jobs", type=int, default=2)
     ap.add_argument("--rounds", type=int, default=2)
+    ap.add_argument("--compare", type=Path, help="another checkout of the grader, timed on the same batches")
     args = ap.parse_args()
     measure.become_subreaper()
     work = Path(tempfile.mkdtemp(prefix="bench-class-"))
@@ -92,15 +99,30 @@ def main() -> None:
     big: list[measure.Run] = []
     little: list[measure.Run] = []
     kernel: list[measure.Run] = []
+    other_big: list[measure.Run] = []
+    other_little: list[measure.Run] = []
     for _ in range(args.rounds):
         big.append(time_batch(full, args.jobs))
         little.append(time_batch(small, args.jobs))
-        kernel.append(time_nbclient(sample))
+        if args.compare:
+            other_big.append(time_batch(full, args.jobs, args.compare.resolve()))
+            other_little.append(time_batch(small, args.jobs, args.compare.resolve()))
+        if sample:
+            kernel.append(time_nbclient(sample))
     shutil.rmtree(work)
 
     def med(runs: list[measure.Run], what: str) -> float:
         return statistics.median(getattr(r, what) for r in runs)
 
+    if args.compare:
+        o_cpu = (med(other_big, "cpu") - med(other_little, "cpu")) / (args.n - n_small)
+        o_wall = (med(other_big, "wall") - med(other_little, "wall")) / (args.n - n_small)
+        print(f"@{args.compare.name}: {args.n} notebooks {med(other_big, 'wall'):.2f} s wall, "
+              f"{med(other_big, 'cpu'):.2f} s CPU; marginal per notebook {o_wall * 1000:.0f} ms wall, "
+              f"{o_cpu * 1000:.0f} ms CPU")
+    if not sample:
+        kernel = [measure.Run(float("nan"), float("nan"), 0, b"")]
+        sample = [Path()]
     nb_cpu, nb_wall = med(kernel, "cpu") / len(sample), med(kernel, "wall") / len(sample)
     marg_cpu = (med(big, "cpu") - med(little, "cpu")) / (args.n - n_small)
     marg_wall = (med(big, "wall") - med(little, "wall")) / (args.n - n_small)
