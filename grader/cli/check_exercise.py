@@ -120,12 +120,9 @@ def render(result: Any, show_equivalent: bool = False) -> str:
 
 
 def _json_target(argv: Sequence[str]) -> Path | None:
-    p = _Parser(add_help=False)
-    p.add_argument("--json", type=Path)
-    try:
-        return p.parse_known_args(list(argv))[0].json
-    except UsageError:
-        return None
+    from grader.cli.app import _json_target as target
+
+    return target(argv)
 
 
 def _write_json(path: Path, data: dict[str, Any]) -> None:
