@@ -38,7 +38,7 @@ if TYPE_CHECKING:
 
 SOURCE = Path(__file__).resolve().parents[2]  # the source tree: pyproject.toml, grader/, reference/
 PACKAGING = SOURCE / "packaging"
-DEFAULT_SEEDS = 5
+DEFAULT_SEEDS = 4  # public seeds in a student wheel: ~5.4 MB each with all six exercises (25 MB cap)
 # Never in a student's wheel: the built-in course's solutions, in the source tree and as installed
 # (each course declares its own: `Course.solutions`; checked again in the built wheel).
 SOLUTION_GLOBS = ("reference/exercise*.py", "reference/numpy_solutions.py",
@@ -52,7 +52,7 @@ def parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="kind", required=True, parser_class=Parser)
     s = sub.add_parser("student", help="a wheel for students: public seeds' answers, no reference source")
     s.add_argument("--out", type=Path, required=True, help="folder for the wheel")
-    s.add_argument("--seeds", type=_int_list, help="public seeds, comma-separated (default: 5 drawn at random)")
+    s.add_argument("--seeds", type=_int_list, help="public seeds, comma-separated (default: 4 drawn at random)")
     s.add_argument("--exercises", type=_int_list, help="exercises to include, comma-separated (default: all present)")
     add_course(s)
     g = sub.add_parser("gradescope", help="a Gradescope autograder zip (setup.sh, run_autograder, the wheel)")
