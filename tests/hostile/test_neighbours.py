@@ -45,8 +45,13 @@ def test_a_correct_exercise6_beside_cpu_hogs_gets_full_marks(tmp_path: Path, mon
     sandbox.warm_up()
     if "cgroup-cpu" not in sandbox.confined_layers():
         pytest.skip("no CPU cgroup here")
-    if not defended:  # the wall clock then counts the neighbours' time: the budget check fails
+    if not defended:  # both defences off: no CPU share, and the judge times the worker by the wall
+        # clock (cgroup v2 counts a group's CPU in cpu.stat even without the cpu controller, so
+        # switching the layer off alone still leaves the CPU-time budget): the budget check fails
+        from grader.containment import cgroups
+
         monkeypatch.setenv(isolation.DISABLE_ENV, "cgroup-cpu")
+        monkeypatch.setattr(cgroups, "cpu_seconds", lambda group: None)
     _class(tmp_path / "class")
     out = tmp_path / "out"
     t0 = time.monotonic()
