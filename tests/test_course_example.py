@@ -210,6 +210,7 @@ def test_student_bundle_of_the_course(tmp_path: Path) -> None:
     with zipfile.ZipFile(wheel) as zf:
         names = zf.namelist()
     assert "grader_course_softmax/checks/exercise1.py" in names and "grader_course_softmax/probes.py" in names
+    assert "grader/exercises/bundled.py" in names  # it grades softmax whatever else is registered
     assert not [n for n in names if "solutions/" in n or "submissions/" in n]
     assert "def unseen_cases" not in zipfile.ZipFile(wheel).read("grader_course_softmax/checks/exercise1.py").decode()
     python = _venv(tmp_path / "venv")

@@ -81,6 +81,27 @@ def test_select_and_env(clean_selection, monkeypatch: pytest.MonkeyPatch) -> Non
         registry.take_course_option(["--course"])
 
 
+def test_a_bundled_wheel_grades_its_own_course_by_default(clean_selection, monkeypatch: pytest.MonkeyPatch) -> None:
+    from grader.exercises import course_option
+
+    monkeypatch.setattr(registry, "bundled", lambda: str(EXAMPLE))
+    assert registry.active().name == "softmax"
+    monkeypatch.setenv(registry.ENV, "dlbasics")  # --course still wins
+    assert registry.active().name == "dlbasics"
+    course_option.bundled.cache_clear()
+    assert course_option.bundled() is None  # a source checkout has no grader/exercises/bundled.py
+
+
+def test_an_entry_point_whose_package_is_gone_is_not_a_course() -> None:
+    from importlib.metadata import EntryPoint
+
+    from grader.exercises import course_option
+
+    gone = EntryPoint("old", "no_such_package_here.course:COURSE", course_option.GROUP)
+    here = EntryPoint("dlbasics", "grader_dlbasics.course:COURSE", course_option.GROUP)
+    assert not course_option.installed(gone) and course_option.installed(here)
+
+
 def test_verdict_files_of_one_exercise(clean_selection) -> None:
     course = registry.active()
     rel = {p.relative_to(course.root).as_posix() for p in course.verdict_paths(1)}

@@ -186,6 +186,14 @@ def _copy_course(c: Course, dest: Path, student: bool) -> list[str]:
     return found
 
 
+def _write_bundled(staging: Path, c: Course) -> None:
+    """The wheel's default course (`course_option.bundled`): it grades what it ships, whatever
+    other courses the machine has registered."""
+    (staging / "grader" / "exercises" / "bundled.py").write_text(
+        f'"""Written by `grade bundle`: the course this wheel grades by default."""\nCOURSE = {c.name!r}\n',
+        encoding="utf-8")
+
+
 def _course_fill(c: Course, package: str) -> dict[str, object]:
     return {"course_name": c.name, "course_package": package}
 
@@ -287,6 +295,7 @@ def stage_student(staging: Path, numbers: Sequence[int], seeds: Sequence[int]) -
     shutil.copytree(SOURCE / "grader", staging / "grader", ignore=shutil.ignore_patterns(
         "__pycache__", "*.pyc", *STUDENT_OMITS))
     packages = _copy_course(c, staging / package, student=True)
+    _write_bundled(staging, c)
     for folder in check_dirs(c):
         strip_hidden_checks(staging / package / folder.relative_to(c.root))
     _check_stripped(staging / package, numbers)
@@ -511,6 +520,7 @@ def build_instructor_wheel(out: Path) -> Path:
         shutil.copy2(SOURCE / "README.md", staging / "README.md")
         shutil.copytree(SOURCE / "grader", staging / "grader", ignore=_IGNORE)
         packages = _copy_course(c, staging / package, student=False)
+        _write_bundled(staging, c)
         fill = {"name": project["name"], "version": __version__, "dependencies": json.dumps(_dependencies()),
                 "packages": json.dumps([*grader_packages(), *packages]), **_course_fill(c, package)}
         (staging / "pyproject.toml").write_text(_template("instructor-pyproject.toml", fill), encoding="utf-8")

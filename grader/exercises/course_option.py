@@ -6,6 +6,7 @@ itself is loaded later, by `grader.exercises.registry`.
 """
 from __future__ import annotations
 
+import functools
 import os
 from pathlib import Path
 from typing import Sequence
@@ -22,9 +23,32 @@ def entry_points() -> dict[str, object]:
     from importlib.metadata import entry_points as found
 
     try:
-        return {ep.name: ep for ep in found(group=GROUP)}
+        return {ep.name: ep for ep in found(group=GROUP) if installed(ep)}
     except Exception:  # broken metadata of some other distribution
         return {}
+
+
+@functools.cache
+def bundled() -> str | None:
+    """The course a wheel built by `grade bundle` ships (its `grader/exercises/bundled.py`,
+    written only there), else None: such a wheel grades that course when none is given."""
+    try:
+        from grader.exercises.bundled import COURSE  # type: ignore[import-not-found]
+    except ImportError:
+        return None
+    return COURSE if isinstance(COURSE, str) and COURSE.strip() else None
+
+
+def installed(ep: object) -> bool:
+    """Whether an entry point's package can be imported here (a distribution's metadata may
+    outlive it, or be visible from a path whose import hooks this interpreter never ran)."""
+    from importlib.util import find_spec
+
+    top = str(getattr(ep, "value", "")).split(":")[0].split(".")[0]
+    try:
+        return bool(top) and find_spec(top) is not None
+    except (ImportError, ValueError):
+        return False
 
 
 def select(spec: str | None) -> None:

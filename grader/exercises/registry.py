@@ -27,7 +27,8 @@ from typing import TYPE_CHECKING, Mapping, Sequence
 from grader.errors import UsageError
 from grader.results import render as _render
 from grader.exercises.diagnose import KnownError, KnownErrors  # noqa: F401 - courses declare them
-from grader.exercises.course_option import BUILTIN, ENV, GROUP, is_folder_spec, select, take_course_option  # noqa: F401
+from grader.exercises.course_option import (BUILTIN, ENV, GROUP, bundled, is_folder_spec, select,  # noqa: F401
+                                            take_course_option)
 
 if TYPE_CHECKING:  # kept light: `grade` selects the course before the warm parent starts
     from grader.exercises.spec import Exercise
@@ -232,8 +233,8 @@ _ACTIVE: dict[str, Course] = {}  # GRADER_COURSE's value -> the course it names
 
 def active() -> Course:
     """The course this process grades: GRADER_COURSE (a folder or a name, set from --course by
-    `course_option`), else the built-in one."""
-    spec = os.environ.get(ENV, "").strip()
+    `course_option`), else the one a bundled wheel ships, else the built-in one."""
+    spec = os.environ.get(ENV, "").strip() or bundled() or ""
     if spec not in _ACTIVE:
         if spec:
             course = find(spec)
