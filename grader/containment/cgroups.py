@@ -15,6 +15,8 @@ import sys
 import time
 from dataclasses import dataclass
 
+from grader.containment import reaper
+
 ROOT = "/sys/fs/cgroup"
 _COUNTER = itertools.count()
 _COLLECTED: set[str] = set()
@@ -235,7 +237,7 @@ def kill(group: Group, rounds: int = 100) -> None:
                 os.kill(pid, signal.SIGKILL)
             except (ProcessLookupError, PermissionError):
                 pass
-        time.sleep(0.005)
+        reaper.wait_gone(pids)
 
 
 def remove(group: Group) -> None:

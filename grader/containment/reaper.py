@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ctypes
 import os
+import select
 import signal
 import sys
 import time
@@ -86,8 +87,40 @@ def kill_descendants(root: int, rounds: int = 50, reap_children: bool = False) -
         killed += len(pids)
         if reap_children:
             reap()
-        time.sleep(0.005)
+        wait_gone(pids)
+        if reap_children:
+            reap()
     return killed
+
+
+def wait_gone(pids: list[int] | set[int], timeout: float = 0.5) -> None:
+    """Wait until each of `pids` has exited (a zombie counts), or `timeout`: woken by pidfds the
+    moment they die, not by polling; where there are none, a short sleep instead."""
+    if not hasattr(os, "pidfd_open"):
+        time.sleep(0.005)
+        return
+    fds = []
+    try:
+        for pid in pids:
+            try:
+                fds.append(os.pidfd_open(pid))
+            except OSError:  # gone already (or not ours to see)
+                pass
+        deadline = time.monotonic() + timeout
+        poller = select.poll()
+        for fd in fds:
+            poller.register(fd, select.POLLIN)
+        left = len(fds)
+        while left:
+            wait = deadline - time.monotonic()
+            if wait <= 0:
+                return
+            for fd, _ in poller.poll(wait * 1000):
+                poller.unregister(fd)
+                left -= 1
+    finally:
+        for fd in fds:
+            os.close(fd)
 
 
 def reap() -> None:
