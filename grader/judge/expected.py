@@ -1,7 +1,8 @@
 """Where the expected answers come from: one small interface, two implementations.
 
 `ReferenceAnswers` runs the trusted reference worker on the planned tasks while the student's
-worker runs (its answers are cached per exercise and seed: a batch shares one seed);
+worker runs (once per exercise and seed in a process: a batch shares one seed, and its job
+threads share the run, `reference_runs`);
 `StoredAnswers` reads the student bundle's precomputed store (public checks only: hidden
 checks stay pending). The judge runs the same flow with either (`grade.grade`).
 """
@@ -10,15 +11,12 @@ from __future__ import annotations
 from typing import Any, Protocol
 
 from grader.exercises.spec import Exercise
-from grader.judge import answers
+from grader.judge import answers, reference_runs
 from grader.judge.plan import Planned, tasks_of
 from grader.protocol import wire
 from grader.protocol.jobs import Task
 from grader.sandbox import run as sandbox
 
-# (reference module, seed, the tasks' ids, functions and probes) -> (CUDA available, expected
-# answers): a batch shares one seed, so the reference runs once per exercise, not once per student.
-_EXPECTED: dict[tuple[Any, ...], tuple[bool, dict[int, wire.Message]]] = {}
 ANSWER_SLACK = 4 * 1024 * 1024
 
 
@@ -58,25 +56,22 @@ class ReferenceAnswers:
 
 
 class _ReferenceSession:
+    """A claim on the one reference run for (module, seed, tasks) in this process
+    (`reference_runs`): a batch's job threads share it instead of each running the reference."""
+
     def __init__(self, module: str, seed: int, tasks: list[Task]) -> None:
-        self.key, self.tasks = (module, seed, tuple((t.id, t.function, t.probe) for t in tasks)), tasks
-        self.cached = _EXPECTED.get(self.key)
-        self.worker = None if self.cached else sandbox.start_reference(module, tasks)
-        self.cuda = self.cached[0] if self.cached else sandbox.reference_ready(self.worker)
+        self.claim = reference_runs.Claim(module, seed, tasks)
+        self.cuda = self.claim.cuda()
 
     def caps(self) -> dict[int, int] | None:
-        return answer_caps(self.cached[1]) if self.cached else None
+        known = self.claim.known()
+        return answer_caps(known) if known else None
 
     def collect(self, timeout: float) -> dict[int, wire.Message]:
-        if self.cached:
-            return self.cached[1]
-        expected = sandbox.collect_reference(self.worker, self.tasks, timeout=max(120.0, 2 * timeout))
-        _EXPECTED[self.key] = (self.cuda, expected)
-        return expected
+        return self.claim.answers(timeout=max(120.0, 2 * timeout))
 
     def abort(self) -> None:
-        if self.worker is not None:
-            self.worker.kill()  # e.g. --isolation strict refused this machine
+        self.claim.abandon()  # e.g. --isolation strict refused this machine
 
 
 class StoredAnswers:

@@ -20,7 +20,7 @@ import pytest
 from nbformat.v4 import new_code_cell, new_notebook
 
 from conftest import grade
-from grader.judge import expected, failures
+from grader.judge import expected, failures, reference_runs
 from grader.sandbox import run as sandbox
 from grader.protocol import wire
 from grader.protocol.jobs import Unit
@@ -116,7 +116,7 @@ def test_huge_answers_are_refused_by_their_expected_size(tmp_path: Path, decoded
 def test_huge_answers_fill_the_judge_without_caps_and_budget(tmp_path: Path, decoded: list[int],
                                                             monkeypatch: pytest.MonkeyPatch) -> None:
     path, timeout = _render("huge_answers", tmp_path)
-    expected._EXPECTED.clear()  # no expected sizes: only the total budget holds
+    reference_runs.RUNS.clear()  # no expected sizes: only the total budget holds
     assert grade(path, timeout=30).score == 0
     assert sandbox.ANSWER_BUDGET // 2 < sum(decoded) <= sandbox.ANSWER_BUDGET
     decoded.clear()
