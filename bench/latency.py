@@ -8,10 +8,15 @@ are printed. Subjects: `grade reference/exerciseN.py` for each N asked, and a no
 from each reference asked with --notebooks (one code cell per top-level statement).
 
     python bench/latency.py [--rounds 5] [--exercises 1 2 3 4 5] [--notebooks 1] [--exercise6]
+                            [--compare OTHER_CHECKOUT]
+
+--compare also times each subject with another checkout of the grader (an A/B of a change),
+interleaved in the same rounds.
 """
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import sys
 import tempfile
@@ -50,27 +55,41 @@ def main() -> None:
     ap.add_argument("--exercises", type=int, nargs="*", default=[1, 2, 3, 4, 5])
     ap.add_argument("--notebooks", type=int, nargs="*", default=[1])
     ap.add_argument("--exercise6", action="store_true", help="also time exercise 6 (absolute target)")
+    ap.add_argument("--compare", type=Path, help="another checkout of the grader, timed on the same subjects")
     args = ap.parse_args()
     measure.become_subreaper()
     baseline = [sys.executable, "-c", "import torch"]
     with tempfile.TemporaryDirectory() as tmp:
-        cmds = subjects(args.exercises, args.notebooks, args.exercise6, Path(tmp))
+        ours = subjects(args.exercises, args.notebooks, args.exercise6, Path(tmp))
+        cmds = {name: (cmd, ROOT, None) for name, cmd in ours.items()}
+        if args.compare:
+            other = args.compare.resolve()
+            env = {**os.environ, "PYTHONPATH": str(other)}
+            for name, cmd in ours.items():
+                cmds[f"{name} @{other.name}"] = (cmd, other, env)
         times: dict[str, list[float]] = {"import torch": []} | {name: [] for name in cmds}
+        cpus: dict[str, list[float]] = {name: [] for name in times}
         measure.check(measure.run(baseline, ROOT), baseline)  # warm the file cache
-        for name, cmd in cmds.items():
-            measure.check(measure.run(cmd, ROOT), cmd)
+        for name, (cmd, cwd, env) in cmds.items():
+            measure.check(measure.run(cmd, cwd, env), cmd)
         for _ in range(args.rounds):
-            for name, cmd in cmds.items():
-                times["import torch"].append(measure.check(measure.run(baseline, ROOT), baseline).wall)
-                times[name].append(measure.check(measure.run(cmd, ROOT), cmd).wall)
+            for name, (cmd, cwd, env) in cmds.items():
+                for key, result in (("import torch", measure.run(baseline, ROOT)), (name, measure.run(cmd, cwd, env))):
+                    measure.check(result, cmd)
+                    times[key].append(result.wall)
+                    cpus[key].append(result.cpu)
     base = statistics.median(times["import torch"])
-    print(f"{'command (until it and all it started exit)':<44} {'median s':>9} {'ratio':>7} {'target':>7}")
+    base_cpu = statistics.median(cpus["import torch"])
+    print(f"{'command (until it and all it started exit)':<52} {'median s':>9} {'ratio':>7} {'target':>7} "
+          f"{'CPU s':>7} {'ratio':>6}")
     for name, values in times.items():
         med = statistics.median(values)
-        target = ("" if name == "import torch" else f"{TARGET_EX6:.1f} s" if "exercise6" in name
-                  else f"{TARGET_NOTEBOOK:.2f}" if name.endswith(".ipynb") else f"{TARGET_PY:.2f}")
-        print(f"{name:<44} {med:9.3f} {med / base:7.2f} {target:>7}")
-    py = [statistics.median(v) / base for k, v in times.items() if k.endswith(".py") and "exercise6" not in k]
+        kind = name.split(" @")[0]
+        target = ("" if name == "import torch" else f"{TARGET_EX6:.1f} s" if "exercise6" in kind
+                  else f"{TARGET_NOTEBOOK:.2f}" if kind.endswith(".ipynb") else f"{TARGET_PY:.2f}")
+        cpu = statistics.median(cpus[name])
+        print(f"{name:<52} {med:9.3f} {med / base:7.2f} {target:>7} {cpu:7.3f} {cpu / base_cpu:6.2f}")
+    py = [statistics.median(v) / base for k, v in times.items() if k.endswith(".py") and "exercise6" not in k and " @" not in k]
     if py:
         print(f"worst .py ratio {max(py):.2f} (target <= {TARGET_PY})")
 

@@ -18,8 +18,10 @@ from typing import Any, Iterator
 
 # grader.worker.student also imports the active course's probe modules (`probes.load_extensions`:
 # the course comes from GRADER_COURSE, which --course sets before this parent starts).
-PRELOAD = ["grader.worker.student", "grader.worker.reference", "grader.sandbox.forkserver_init"]
+PRELOAD = ["grader.worker.student", "grader.worker.reference"]
 NOTEBOOK_PRELOAD = ["IPython.core.interactiveshell"]
+# imported first and last by the forkserver: garbage collection off while it imports, frozen after
+FIRST, LAST = "grader.sandbox.forkserver_init", "grader.sandbox.forkserver_ready"
 _CONTEXT: Any = None
 # The forkserver's socket lives in multiprocessing's temp dir: sun_path holds 107 bytes, so a
 # long TMPDIR would make every grade fail. Past this length a short base is used instead.
@@ -37,10 +39,15 @@ def context(notebooks: bool = True) -> Any:
     if _CONTEXT is None:
         if "forkserver" in mp.get_all_start_methods():
             _CONTEXT = mp.get_context("forkserver")
-            _CONTEXT.set_forkserver_preload(PRELOAD + (NOTEBOOK_PRELOAD if notebooks else []))
+            _CONTEXT.set_forkserver_preload(preloads(notebooks))
         else:  # Windows (and any platform without fork): a fresh interpreter per worker
             _CONTEXT = mp.get_context("spawn")
     return _CONTEXT
+
+
+def preloads(notebooks: bool) -> list[str]:
+    """What the forkserver imports, in order."""
+    return [FIRST, *PRELOAD, *(NOTEBOOK_PRELOAD if notebooks else []), LAST]
 
 
 _MAIN_LOCK = threading.Lock()
