@@ -18,8 +18,9 @@ from typing import Any, Iterator
 
 # grader.worker.student also imports the active course's probe modules (`probes.load_extensions`:
 # the course comes from GRADER_COURSE, which --course sets before this parent starts).
-PRELOAD = ["grader.worker.student", "grader.worker.reference"]
-NOTEBOOK_PRELOAD = ["IPython.core.interactiveshell"]
+# numpy.random: numpy imports it lazily, and every worker seeds it (10 ms each, once here)
+PRELOAD = ["grader.worker.student", "grader.worker.reference", "numpy.random"]
+NOTEBOOK_PRELOAD = ["IPython.core.interactiveshell", "IPython.core.completerlib"]
 # imported first and last by the forkserver: garbage collection off while it imports, frozen after
 FIRST, LAST = "grader.sandbox.forkserver_init", "grader.sandbox.forkserver_ready"
 _CONTEXT: Any = None
