@@ -9,7 +9,6 @@ the `md` (inline text), `md_name` (a name) and `fence` (code block) filters, tex
 from __future__ import annotations
 
 import os
-import stat
 import sys
 from functools import lru_cache
 from pathlib import Path
@@ -61,22 +60,12 @@ class _QuietBytecodeCache(jinja2.FileSystemBytecodeCache):
 
 def bytecode_cache() -> jinja2.BytecodeCache | None:
     """Compiled templates kept between runs (compiling the terminal report costs ~18 ms per cold
-    `grade`). They live in the user's own cache folder, made private (0700) and refused if
-    anyone else could write there: like Python's `__pycache__`, it is code the judge runs, and
-    a worker cannot write outside its box where Landlock holds. Keyed by the template's
-    source, so an edited or overriding template is compiled afresh."""
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    folder = os.path.join(base, "grader", "jinja")
-    try:
-        os.makedirs(folder, mode=0o700, exist_ok=True)
-        info = os.lstat(folder)
-    except (OSError, ValueError):
-        return None
-    if not stat.S_ISDIR(info.st_mode) or info.st_mode & 0o022:
-        return None
-    if hasattr(os, "getuid") and info.st_uid != os.getuid():
-        return None
-    return _QuietBytecodeCache(folder)
+    `grade`), in the user's private cache folder (`usercache`). Keyed by the template's source,
+    so an edited or overriding template is compiled afresh."""
+    from grader import usercache
+
+    folder = usercache.folder("jinja")
+    return _QuietBytecodeCache(folder) if folder else None
 
 
 @lru_cache(maxsize=16)
