@@ -38,3 +38,7 @@ def load_ipython_extension(ipython):  # type: ignore[no-untyped-def]
     from grader.interactive.magic import load
 
     load(ipython)
+
+from grader import bytecode as _bytecode  # noqa: E402
+
+_bytecode.install()  # the package's bytecode in the user's cache, where the environment writes none
