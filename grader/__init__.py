@@ -39,6 +39,7 @@ def load_ipython_extension(ipython):  # type: ignore[no-untyped-def]
 
     load(ipython)
 
+
 from grader import bytecode as _bytecode  # noqa: E402
 
 _bytecode.install()  # the package's bytecode in the user's cache, where the environment writes none
