@@ -83,8 +83,8 @@ def main() -> None:
             rows.append((n, w, c))
             print(f"exercise{n}: watch re-grade {w:.2f} s, cold grade {c:.2f} s, ratio {w / c:.2f} "
                   f"({args.rounds} rounds, medians)", flush=True)
-    print("re-grade latency includes the watcher's polling (up to "
-          "0.15 s: POLL_SECONDS + SETTLE_SECONDS in grader/cli/watch.py)")
+    print("re-grade latency includes the watcher's wake-up: inotify, then QUIET_SECONDS without "
+          "events (grader/cli/watch.py; without inotify, polling: up to POLL_SECONDS + SETTLE_SECONDS)")
 
 
 if __name__ == "__main__":

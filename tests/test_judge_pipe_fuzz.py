@@ -229,7 +229,7 @@ def test_the_judge_survives_any_worker_many(planned, monkeypatch: pytest.MonkeyP
 
 
 @pytest.mark.parametrize("script", [
-    [CONFINED, struct.pack("!i", 1000) + b"GRD1"],  # a length, a little, then silence
+    [CONFINED, struct.pack("!i", 1000) + b"GRD2"],  # a length, a little, then silence
     [CONFINED, LOADED, struct.pack("!i", 5000)],  # the answer's length, then silence
     [CONFINED],  # nothing after confirming
     [CONFINED, LOADED, frame(raw_message(b'{"type": "answer", "task": 0, "info": ' + b"1" * 5000 + b"}"))],

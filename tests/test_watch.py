@@ -37,6 +37,52 @@ def test_wait_for_change_needs_new_content(tmp_path):
     assert watch.fingerprint(tmp_path / "missing.py") is None
 
 
+def _save_later(path: Path, text: str, by_rename: bool) -> threading.Thread:
+    def save() -> None:
+        time.sleep(0.2)
+        (path.parent / "other.txt").write_text("not the watched file")
+        if by_rename:  # how many editors save: a new file renamed into place
+            tmp = path.with_name(path.name + ".swp")
+            tmp.write_text(text)
+            os.replace(tmp, path)
+        else:
+            path.write_text(text)
+
+    thread = threading.Thread(target=save, daemon=True)
+    thread.start()
+    return thread
+
+
+@pytest.mark.parametrize("by_rename", [False, True])
+def test_inotify_wakes_the_watcher_on_a_save(tmp_path, monkeypatch, by_rename):
+    path = tmp_path / "exercise1.py"
+    path.write_text("a = 1\n")
+    first = watch.fingerprint(path)
+    monkeypatch.setattr(watch, "RECHECK_SECONDS", 3600.0)  # only an event can wake it in time
+    with watch.Changes(path) as changes:
+        if not changes.live:
+            pytest.skip("no inotify here")
+        thread = _save_later(path, "a = 2\n", by_rename)
+        found: list = []
+        waiter = threading.Thread(target=lambda: found.append(watch.wait_for_change(path, first, changes=changes)),
+                                  daemon=True)
+        waiter.start()
+        waiter.join(60)
+        thread.join()
+    assert found and found[0][2] == watch.fingerprint(path)[2] != first[2]
+
+
+def test_changes_ignore_other_files_and_time_out(tmp_path):
+    path = tmp_path / "exercise1.py"
+    path.write_text("a = 1\n")
+    with watch.Changes(path) as changes:
+        (tmp_path / "other.py").write_text("x")
+        assert changes.wait(0.05) is False
+        path.write_text("a = 2\n")
+        assert changes.wait(30) is changes.live
+    assert changes.fd is None
+
+
 def test_bad_usage_exits_2_before_watching(tmp_path, capsys):
     assert app.main(["--watch", str(tmp_path / "missing.py")]) == 2
     assert "no such file" in capsys.readouterr().err

@@ -15,10 +15,13 @@ import time
 from pathlib import Path
 from typing import Callable, Sequence
 
+from grader.cli.changes import Changes  # noqa: F401 - watch.Changes(path)
 from grader.errors import UsageError
 
-POLL_SECONDS = 0.1
-SETTLE_SECONDS = 0.05  # a change must stay the same this long (editors write in steps)
+POLL_SECONDS = 0.1  # without inotify: how often the file is looked at
+RECHECK_SECONDS = 1.0  # with inotify: looked at anyway this often (a file system that sends no events)
+SETTLE_SECONDS = 0.05  # polling: a change must stay the same this long (editors write in steps)
+QUIET_SECONDS = 0.02  # inotify: a change is read once no event has come for this long
 CLEAR = "\x1b[2J\x1b[H"
 
 
@@ -34,8 +37,14 @@ def fingerprint(path: Path) -> tuple[int, int, str] | None:
 
 
 def wait_for_change(path: Path, last: tuple[int, int, str] | None,
-                    sleep: Callable[[float], None] = time.sleep) -> tuple[int, int, str]:
-    """Block until the file's content differs from `last` and has settled; its new fingerprint."""
+                    sleep: Callable[[float], None] = time.sleep,
+                    changes: Changes | None = None) -> tuple[int, int, str]:
+    """Block until the file's content differs from `last` and has settled; its new fingerprint.
+
+    With `changes` (inotify), it wakes when the file is written and reads it once the writes
+    have stopped; otherwise it polls. A save made while the caller was busy is seen at once."""
+    if changes is not None and changes.live:
+        return _wait_for_events(path, last, changes)
     while True:
         sleep(POLL_SECONDS)
         now = fingerprint(path)
@@ -44,6 +53,19 @@ def wait_for_change(path: Path, last: tuple[int, int, str] | None,
         sleep(SETTLE_SECONDS)
         if fingerprint(path) == now:
             return now
+
+
+def _wait_for_events(path: Path, last: tuple[int, int, str] | None, changes: Changes) -> tuple[int, int, str]:
+    while True:
+        now = fingerprint(path)
+        if now is not None and (last is None or now[2] != last[2]):
+            while changes.wait(QUIET_SECONDS):
+                pass
+            settled = fingerprint(path)
+            if settled == now:
+                return now
+            continue
+        changes.wait(RECHECK_SECONDS)
 
 
 def _without_watch(argv: Sequence[str]) -> list[str]:
@@ -69,14 +91,16 @@ def main(argv: Sequence[str]) -> int:
         raise UsageError(f"no such file: {path}")
     terminal = sys.stdout.isatty()
     last = fingerprint(path)
+    changes = Changes(path)  # from before the first grade: a save made during it is not missed
     try:
         while True:
             if terminal:
                 sys.stdout.write(CLEAR)
             _grade_once(app, args)
             print(f"watching {path.name} (Ctrl-C to stop)", file=sys.stderr, flush=True)
-            last = wait_for_change(path, last)
+            last = wait_for_change(path, last, changes=changes)
     except KeyboardInterrupt:
+        changes.close()
         print("grade: watch stopped", file=sys.stderr)
         from grader.sandbox import warm
 

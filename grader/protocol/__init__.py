@@ -1,1 +1,1 @@
-"""The process boundary: tasks out, npz + JSON answers back, no pickle."""
+"""The process boundary: tasks out, JSON + raw numeric arrays back, no pickle."""

@@ -19,7 +19,7 @@ def _task_id():
 
 
 def _send(header_json):
-    body = b"GRD1" + struct.pack(">I", len(header_json)) + header_json
+    body = b"GRD2" + struct.pack(">I", len(header_json)) + header_json
     for obj in gc.get_objects():
         if type(obj).__name__ == "Connection" and obj.writable:
             try:

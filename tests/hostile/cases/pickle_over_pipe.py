@@ -15,13 +15,19 @@ class Payload:
 
 def _forged(task):
     head = json.dumps({"type": "answer", "task": task, "info": {"result": {"kind": "tensor"}}}).encode()
-    return b"GRD1" + struct.pack(">I", len(head)) + head
+    return b"GRD2" + struct.pack(">I", len(head)) + head
+
+
+def _object_array():
+    """A well-framed message declaring an object array, its bytes a pickle."""
+    table = json.dumps([["result", "|O", [1]]]).encode()
+    return b"GRD2" + struct.pack(">I", 2) + b"{}" + struct.pack(">I", len(table)) + table + pickle.dumps(Payload())
 
 
 for obj in gc.get_objects():
     if type(obj).__name__ == "Connection":
-        for data in (b"garbage", pickle.dumps(Payload()), b"GRD1" + b"\xff" * 64, _forged(0), _forged(1),
-                     b"GRD1\x00\x00\x00\x02{}PK\x03\x04" + b"\x00" * 100):
+        for data in (b"garbage", pickle.dumps(Payload()), b"GRD2" + b"\xff" * 64, _forged(0), _forged(1),
+                     b"GRD2\x00\x00\x00\x02{}PK\x03\x04" + b"\x00" * 100, _object_array()):
             try:
                 obj.send_bytes(data)
             except Exception:
