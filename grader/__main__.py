@@ -8,6 +8,6 @@ _here = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 if sys.path and os.path.abspath(sys.path[0] or ".") != _here:
     sys.path.pop(0)
 
-from grader.cli.app import main  # noqa: E402
+from grader.cli.app import run  # noqa: E402
 
-sys.exit(main())
+run()

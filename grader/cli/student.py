@@ -23,3 +23,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         argv += ["--seed", str(grading.default_seed())]
     return cli.main(argv)
+
+
+def run() -> None:
+    """The student wheel's `grade` console script (`grader.cli.app.run`: a quick exit)."""
+    cli.run(main)

@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Mapping, Sequence
 
 from grader.errors import UsageError
-from grader.results import render as _render
+from grader.results import sections as _sections_hook
 from grader.exercises.diagnose import KnownError, KnownErrors  # noqa: F401 - courses declare them
 from grader.exercises.course_option import (BUILTIN, ENV, GROUP, bundled, is_folder_spec, select,  # noqa: F401
                                             take_course_option)
@@ -262,4 +262,4 @@ def load_exercise(number: int) -> Exercise:
     return active().exercise(number)
 
 
-_render.set_section_source(_sections)
+_sections_hook.set_section_source(_sections)

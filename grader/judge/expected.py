@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any, Protocol
 
 from grader.exercises.spec import Exercise
-from grader.judge import answers, reference_runs
+from grader.judge import answers, devices, reference_runs
 from grader.judge.plan import Planned, tasks_of
 from grader.protocol import wire
 from grader.protocol.jobs import Task
@@ -61,7 +61,12 @@ class _ReferenceSession:
 
     def __init__(self, module: str, seed: int, tasks: list[Task]) -> None:
         self.claim = reference_runs.Claim(module, seed, tasks)
-        self.cuda = self.claim.cuda()
+
+    @property
+    def cuda(self) -> bool:
+        """From the reference's first message, unless this torch was built without CUDA (then
+        the student's worker starts without waiting for the reference)."""
+        return devices.cuda_built() and self.claim.cuda()
 
     def caps(self) -> dict[int, int] | None:
         known = self.claim.known()
@@ -86,7 +91,7 @@ class StoredAnswers:
     def open(self, exercise: Exercise, seed: int, graded: list[Planned], device: str) -> Session:
         names = [p.check.test_name for p in graded for _ in p.tasks]
         expected = self.store.expected(exercise.number, seed, names, tasks_of(graded))
-        return _StoredSession(expected, device != "cpu" and cuda_available())
+        return _StoredSession(expected, device != "cpu" and devices.cuda_built() and cuda_available())
 
 
 class _StoredSession:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, Callable
 
 from grader.errors import UsageError
 from grader.exercises.spec import Case, Check, Exercise, load_exercise
@@ -44,7 +44,7 @@ def grade(submission: Submission, options: Options) -> GradeResult:
     timeout = options.timeout or exercise.timeout
     session = source.open(exercise, options.seed, graded, options.device)
     try:
-        device = resolve_device(options.device, session.cuda)
+        device = resolve_device(options.device, lambda: session.cuda)
         run = sandbox.run(submission.units, tasks, timeout=timeout, device=device, seed=options.seed,
                           weights=exercise.weights, stop_on_unit_error=not submission.notebook,
                           isolation_mode=options.isolation, caps=session.caps())
@@ -111,12 +111,13 @@ def default_seed() -> int:
     return store.random_seed() if store is not None else secrets.randbelow(2**31)
 
 
-def resolve_device(wanted: str, cuda: bool) -> str:
-    """`cpu`, `cuda` or `auto` -> the device the student's code runs on."""
-    if wanted == "cuda" and not cuda:
+def resolve_device(wanted: str, cuda: Callable[[], bool]) -> str:
+    """`cpu`, `cuda` or `auto` -> the device the student's code runs on (`cuda()`, whether a
+    CUDA device is available, is asked only when it matters: it may wait for the reference)."""
+    if wanted == "cuda" and not cuda():
         raise UsageError("--device cuda was asked for, but no CUDA device is available")
     if wanted == "auto":
-        return "cuda" if cuda else "cpu"
+        return "cuda" if cuda() else "cpu"
     return wanted
 
 

@@ -19,6 +19,7 @@ from markupsafe import Markup
 
 from grader.results import escape, formats
 from grader.results import svg
+from grader.results.sections import course_sections, set_section_source  # noqa: F401 - re-exported
 from grader.results.escape import clean, md_fence, md_inline, md_name, text_line  # noqa: F401 - re-exported for templates and callers
 from grader.results.model import CheckResult, GradeResult, totals
 
@@ -110,30 +111,6 @@ def render(template: str, result: GradeResult, *, colour: bool = False, folder: 
     sections, course = course_sections()
     env = environment(folder, autoescape=template.endswith((".html.j2", ".xml.j2")), course=course)
     return env.get_template(template).render(r=result, style=_style_fn(colour), sections=sections, **extra)
-
-
-def course_sections() -> tuple[tuple[str, ...], str | None]:
-    """The active course's report sections and the folder of their templates.
-
-    Results sit below the exercises in the flow, so the registry hands this in
-    (`set_section_source`) rather than being imported from here."""
-    try:
-        return _SECTION_SOURCE()
-    except Exception:  # no course, or a broken one: the generic report still renders
-        return (), None
-
-
-def _no_sections() -> tuple[tuple[str, ...], str | None]:
-    return (), None
-
-
-_SECTION_SOURCE: Callable[[], tuple[tuple[str, ...], str | None]] = _no_sections
-
-
-def set_section_source(source: Callable[[], tuple[tuple[str, ...], str | None]]) -> None:
-    """Where `course_sections` asks for the active course's sections (the registry sets it)."""
-    global _SECTION_SOURCE
-    _SECTION_SOURCE = source
 
 
 def render_format(fmt: str, result: GradeResult, folder: str | None = None) -> str:
