@@ -7,6 +7,7 @@ probe, it reports raw facts; the verdicts in `reference/checks/` draw the conclu
 """
 from __future__ import annotations
 
+import inspect
 from contextlib import contextmanager
 from typing import Any, Callable, Iterator
 
@@ -341,3 +342,51 @@ def probe_train(ns: dict[str, Any], fn_name: str, arrays: Arrays, params: dict[s
     return answer
 
 
+
+# -- the signature's defaults ----------------------------------------------------------
+
+_NUMPY_NUMBERS = (np.float64, np.float32, np.float16, np.int64, np.int32, np.int16, np.int8)
+_KINDS = ((str, "a str"), (bool, "a bool"), (list, "a list"), (tuple, "a tuple"), (dict, "a dict"),
+          (torch.Tensor, "a tensor"), (torch.nn.Parameter, "a tensor"), (np.ndarray, "an array"))
+
+
+def _plain_default(value: Any) -> dict[str, Any]:
+    """A default as a plain number, None, or the words for what it is (never the object)."""
+    kind = type(value)  # the real type (compared by identity only: a metaclass may define ==)
+    if value is None:
+        return {"state": "value", "value": None}
+    if any(kind is t for t in _NUMPY_NUMBERS):
+        value = value.item()
+        kind = type(value)
+    if kind is int and abs(value) < 2**53 or kind is float and np.isfinite(value):
+        return {"state": "value", "value": value}
+    words = next((w for t, w in _KINDS if kind is t), "inf or nan" if kind is float else "an object")
+    return {"state": "not a number", "kind": words}
+
+
+@register("defaults")
+def probe_defaults(ns: dict[str, Any], fn_name: str, arrays: Arrays, params: dict[str, Any],
+                   env: ProbeEnv) -> Answer:
+    """Read the function's signature (without calling it); report, for each parameter in
+    ``names``, its default as a plain number (state "value"), or state "no default",
+    "absent" or "not a number"; and whether the signature takes ``**kwargs``."""
+    fn = lookup(ns, fn_name)
+    answer = Answer()
+    try:
+        parameters = dict(inspect.signature(fn).parameters)
+        found = {}
+        for name in params["names"]:
+            param = parameters.get(name)
+            if not isinstance(param, inspect.Parameter):
+                found[name] = {"state": "absent"}
+            elif param.default is inspect.Parameter.empty:
+                found[name] = {"state": "no default"}
+            else:
+                found[name] = _plain_default(param.default)
+        var_keyword = any(isinstance(p, inspect.Parameter) and p.kind is inspect.Parameter.VAR_KEYWORD
+                          for p in parameters.values())
+    except Exception as exc:  # noqa: BLE001 - a hostile or unreadable signature
+        answer.info["signature"] = {"ok": False, "why": type(exc).__name__[:40]}
+        return answer
+    answer.info["signature"] = {"ok": True, "defaults": found, "var_keyword": var_keyword}
+    return answer
