@@ -308,8 +308,9 @@ def probe_train(ns: dict[str, Any], fn_name: str, arrays: Arrays, params: dict[s
     """Seed torch, call train_linreg(features, labels) with a recording stand-in for `linreg`,
     and report the returned (w, b), the first (w, b) given to linreg, and what was used.
 
-    With ``reuse``, report the previous run of this function in this worker instead (the
-    checks of one training run share it; the judge orders them after the run).
+    With ``defaults`` (parameter names), also report those defaults of its signature
+    (`signature_defaults`). With ``reuse``, report the previous run of this function in this
+    worker instead (the checks of one training run share it; the judge orders them after the run).
     """
     if params.get("reuse"):
         previous = _TRAIN_RUNS.get(fn_name)
@@ -335,6 +336,8 @@ def probe_train(ns: dict[str, Any], fn_name: str, arrays: Arrays, params: dict[s
     answer = Answer()
     answer.describe("out", out)
     answer.info["training"] = recorder.facts(usage)
+    if params.get("defaults"):
+        answer.info["signature"] = signature_defaults(fn, list(params["defaults"]))
     for name, value in recorder.first.items():
         answer.arrays[f"first.{name}"] = value
     if params.get("remember", True):  # a run on other data (a hidden case) leaves the shared run alone
@@ -364,18 +367,14 @@ def _plain_default(value: Any) -> dict[str, Any]:
     return {"state": "not a number", "kind": words}
 
 
-@register("defaults")
-def probe_defaults(ns: dict[str, Any], fn_name: str, arrays: Arrays, params: dict[str, Any],
-                   env: ProbeEnv) -> Answer:
-    """Read the function's signature (without calling it); report, for each parameter in
-    ``names``, its default as a plain number (state "value"), or state "no default",
-    "absent" or "not a number"; and whether the signature takes ``**kwargs``."""
-    fn = lookup(ns, fn_name)
-    answer = Answer()
+def signature_defaults(fn: Callable[..., Any], names: list[str]) -> dict[str, Any]:
+    """Read `fn`'s signature (without calling it): for each parameter in `names`, its default
+    as a plain number (state "value"), or state "no default", "absent" or "not a number"; and
+    whether the signature takes ``**kwargs``. Only plain data comes back, never the objects."""
     try:
         parameters = dict(inspect.signature(fn).parameters)
         found = {}
-        for name in params["names"]:
+        for name in names:
             param = parameters.get(name)
             if not isinstance(param, inspect.Parameter):
                 found[name] = {"state": "absent"}
@@ -386,7 +385,5 @@ def probe_defaults(ns: dict[str, Any], fn_name: str, arrays: Arrays, params: dic
         var_keyword = any(isinstance(p, inspect.Parameter) and p.kind is inspect.Parameter.VAR_KEYWORD
                           for p in parameters.values())
     except Exception as exc:  # noqa: BLE001 - a hostile or unreadable signature
-        answer.info["signature"] = {"ok": False, "why": type(exc).__name__[:40]}
-        return answer
-    answer.info["signature"] = {"ok": True, "defaults": found, "var_keyword": var_keyword}
-    return answer
+        return {"ok": False, "why": type(exc).__name__[:40]}
+    return {"ok": True, "defaults": found, "var_keyword": var_keyword}

@@ -218,7 +218,14 @@ def test_substituted_restores_the_namespace():
 
 from grader.protocol.wire import Message  # noqa: E402
 from reference.checks import exercise3 as checks3  # noqa: E402
-from reference.probes_linalg import probe_defaults  # noqa: E402
+from reference.probes_linalg import signature_defaults  # noqa: E402
+
+
+def test_the_defaults_are_read_beside_the_training_run():
+    (train,) = next(c for c in load_exercise(N).checks if c.name.startswith("returns w")).cases(np.random.default_rng(0))
+    assert train.params["defaults"] == ["lr", "num_epochs", "batch_size"]
+    check = next(c for c in load_exercise(N).checks if c.test_name == DEFAULTS_CHECK)
+    assert check.probe == "train" and check.needs_result and check.cases(np.random.default_rng(0))[0].params["reuse"]
 
 
 def test_a_changed_default_loses_only_the_defaults_point():
@@ -230,11 +237,12 @@ def test_a_changed_default_loses_only_the_defaults_point():
 
 
 def _defaults_verdict(fn):
-    """The probe on `fn` in this process, then the judge's verdict on its answer (None: passed)."""
+    """What the probe reads of `fn`'s signature in this process, then the judge's verdict on it
+    (None: passed)."""
     (case,) = checks3.defaults_cases(np.random.default_rng(0))
-    answer = probe_defaults({"train_linreg": fn}, "train_linreg", {}, case.params, None)
-    failure = checks3.keeps_defaults(case, Message({}), Message({"info": answer.info}))
-    return answer.info, None if failure is None else failure.summary
+    info = {"signature": signature_defaults(fn, ["lr", "num_epochs", "batch_size"])}
+    failure = checks3.keeps_defaults(case, Message({}), Message({"info": info}))
+    return info, None if failure is None else failure.summary
 
 
 class _Hostile:

@@ -2,8 +2,8 @@
 
 `linreg_grad` is compared with the autograd gradient of the reference's forward and with
 central finite differences (float64) of the contract's loss, taken here in numpy. `train_linreg` runs once, watched
-(probe `train`), and three checks judge that run; one more reads its signature's defaults
-(probe `defaults`), which no training result can see (the check's data is learned as well with
+(probe `train`), and four checks judge that run, one of them the signature's defaults (read
+by the probe beside the run), which no training result can see (the check's data is learned as well with
 lr 0.015 or 0.06, 6 epochs, or batch size 5 or 20).
 """
 from __future__ import annotations
@@ -23,6 +23,8 @@ from grader.protocol.wire import Message
 from . import diagnoses
 
 TRUE_W, TRUE_B, TOLERANCE = (2.0, -3.4), 4.2, 0.05
+DEFAULTS = {"lr": 0.03, "num_epochs": 3, "batch_size": 10}  # train_linreg(features, labels, lr=0.03, ...)
+CONTRACT_CALL = "train_linreg(features, labels, " + ", ".join(f"{k}={v!r}" for k, v in DEFAULTS.items()) + ")"
 NORMAL_RTOL, NORMAL_ATOL = 1e-6, 1e-8  # least squares in float64 on well-conditioned data
 
 
@@ -237,7 +239,8 @@ def train_cases(rng: np.random.Generator) -> list[Case]:
     arrays = {"features": features, "labels": labels}
     label = (f"{describe_array('features', features)}; {describe_array('labels', labels)} "
              f"(y = X @ [2, -3.4] + 4.2 + noise(0.01)); default lr, num_epochs and batch_size")
-    return [Case(label, arrays, {"args": [arg("features"), arg("labels")], "seed": int(rng.integers(2**31))})]
+    return [Case(label, arrays, {"args": [arg("features"), arg("labels")], "seed": int(rng.integers(2**31)),
+                                 "defaults": list(DEFAULTS)})]
 
 
 def reuse_cases(rng: np.random.Generator) -> list[Case]:
@@ -364,16 +367,15 @@ def learns_other_data(case: Case, expected: Message, got: Message) -> Failure | 
 
 # -- train_linreg keeps the contract's defaults ----------------------------------------------
 
-DEFAULTS = {"lr": 0.03, "num_epochs": 3, "batch_size": 10}  # train_linreg(features, labels, lr=0.03, ...)
-CONTRACT_CALL = "train_linreg(features, labels, " + ", ".join(f"{k}={v!r}" for k, v in DEFAULTS.items()) + ")"
 
 
 NOT_NUMBERS = ("a str", "a bool", "a list", "a tuple", "a dict", "a tensor", "an array", "inf or nan", "an object")
 
 
 def defaults_cases(rng: np.random.Generator) -> list[Case]:
-    """One case: the signature, read in the worker (probe `defaults`); nothing is called."""
-    return [Case("the signature of train_linreg (read, not called)", {}, {"names": list(DEFAULTS)})]
+    """The training run above, whose probe also read the signature's defaults (a function that
+    does not train, such as the stub, does not get this point for its signature alone)."""
+    return [Case("the signature of train_linreg, read beside the training run above", {}, {"reuse": True})]
 
 
 def _default_problem(name: str, fact: dict[str, Any], var_keyword: bool) -> str | None:
@@ -445,7 +447,7 @@ EXERCISE = Exercise(
         Check("train_linreg", "trains from scratch (no torch.optim, no nn.Linear)", 1, reuse_cases, from_scratch,
               probe="train"),
         Check("train_linreg", "keeps the contract's defaults lr=0.03, num_epochs=3, batch_size=10", 1,
-              defaults_cases, keeps_defaults, probe="defaults", hint=f"def {CONTRACT_CALL}:"),
+              defaults_cases, keeps_defaults, probe="train", hint=f"def {CONTRACT_CALL}:", needs_result=True),
         Check("train_linreg", "learns other true weights from the data it is given", 1, other_data_cases,
               learns_other_data, probe="train", hidden=True),
     ),
