@@ -345,7 +345,6 @@ def probe_train(ns: dict[str, Any], fn_name: str, arrays: Arrays, params: dict[s
     return answer
 
 
-
 # -- the signature's defaults ----------------------------------------------------------
 
 _NUMPY_NUMBERS = (np.float64, np.float32, np.float16, np.int64, np.int32, np.int16, np.int8)

@@ -2,9 +2,9 @@
 
 `linreg_grad` is compared with the autograd gradient of the reference's forward and with
 central finite differences (float64) of the contract's loss, taken here in numpy. `train_linreg` runs once, watched
-(probe `train`), and four checks judge that run, one of them the signature's defaults (read
-by the probe beside the run), which no training result can see (the check's data is learned as well with
-lr 0.015 or 0.06, 6 epochs, or batch size 5 or 20).
+(probe `train`), and four checks judge that run, one of them the signature's defaults (read by
+the probe beside the run), which no training result can see (the check's data is learned as
+well with lr 0.015 or 0.06, 6 epochs, or batch size 5 or 20).
 """
 from __future__ import annotations
 
@@ -368,7 +368,6 @@ def learns_other_data(case: Case, expected: Message, got: Message) -> Failure | 
 # -- train_linreg keeps the contract's defaults ----------------------------------------------
 
 
-
 NOT_NUMBERS = ("a str", "a bool", "a list", "a tuple", "a dict", "a tensor", "an array", "inf or nan", "an object")
 
 
@@ -400,10 +399,10 @@ def _default_problem(name: str, fact: dict[str, Any], var_keyword: bool) -> str 
 
 def keeps_defaults(case: Case, expected: Message, got: Message) -> Failure | None:
     """Every contract default present and equal (lr within 1e-6 of itself: float32 0.03 is fine)."""
-    facts = got.header.get("info", {}).get("signature") or {}
+    facts = info(got, "signature") or {}
     if facts.get("ok") is not True:
         return Failure("could not read the signature of train_linreg"
-                       + (f" ({facts['why']})" if isinstance(facts.get("why"), str) else ""),
+                       + (f" ({facts['why'][:60]})" if isinstance(facts.get("why"), str) else ""),
                        hint=f"define it with def {CONTRACT_CALL}:")
     defaults = facts.get("defaults") if isinstance(facts.get("defaults"), dict) else {}
     problems = [p for name in DEFAULTS
