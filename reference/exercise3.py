@@ -49,7 +49,8 @@ def normal_equation(X, y):
 
 def train_linreg(features, labels, lr=0.03, num_epochs=3, batch_size=10):
     """Minibatch SGD with linreg, squared_loss and sgd; returns the learned (w, b)."""
-    w = torch.normal(0, 0.01, size=(features.shape[1], 1), requires_grad=True)
+    w = torch.normal(0, 0.01,  # mutation: free (the contract leaves the initialisation free)
+                     size=(features.shape[1], 1), requires_grad=True)
     b = torch.zeros(1, requires_grad=True)
     for _ in range(num_epochs):
         for X, y in data_iter(batch_size, features, labels):

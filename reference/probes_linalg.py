@@ -7,6 +7,7 @@ probe, it reports raw facts; the verdicts in `reference/checks/` draw the conclu
 """
 from __future__ import annotations
 
+import inspect
 from contextlib import contextmanager
 from typing import Any, Callable, Iterator
 
@@ -307,8 +308,9 @@ def probe_train(ns: dict[str, Any], fn_name: str, arrays: Arrays, params: dict[s
     """Seed torch, call train_linreg(features, labels) with a recording stand-in for `linreg`,
     and report the returned (w, b), the first (w, b) given to linreg, and what was used.
 
-    With ``reuse``, report the previous run of this function in this worker instead (the
-    checks of one training run share it; the judge orders them after the run).
+    With ``defaults`` (parameter names), also report those defaults of its signature
+    (`signature_defaults`). With ``reuse``, report the previous run of this function in this
+    worker instead (the checks of one training run share it; the judge orders them after the run).
     """
     if params.get("reuse"):
         previous = _TRAIN_RUNS.get(fn_name)
@@ -334,6 +336,8 @@ def probe_train(ns: dict[str, Any], fn_name: str, arrays: Arrays, params: dict[s
     answer = Answer()
     answer.describe("out", out)
     answer.info["training"] = recorder.facts(usage)
+    if params.get("defaults"):
+        answer.info["signature"] = signature_defaults(fn, list(params["defaults"]))
     for name, value in recorder.first.items():
         answer.arrays[f"first.{name}"] = value
     if params.get("remember", True):  # a run on other data (a hidden case) leaves the shared run alone
@@ -341,3 +345,44 @@ def probe_train(ns: dict[str, Any], fn_name: str, arrays: Arrays, params: dict[s
     return answer
 
 
+# -- the signature's defaults ----------------------------------------------------------
+
+_NUMPY_NUMBERS = (np.float64, np.float32, np.float16, np.int64, np.int32, np.int16, np.int8)
+_KINDS = ((str, "a str"), (bool, "a bool"), (list, "a list"), (tuple, "a tuple"), (dict, "a dict"),
+          (torch.Tensor, "a tensor"), (torch.nn.Parameter, "a tensor"), (np.ndarray, "an array"))
+
+
+def _plain_default(value: Any) -> dict[str, Any]:
+    """A default as a plain number, None, or the words for what it is (never the object)."""
+    kind = type(value)  # the real type (compared by identity only: a metaclass may define ==)
+    if value is None:
+        return {"state": "value", "value": None}
+    if any(kind is t for t in _NUMPY_NUMBERS):
+        value = value.item()
+        kind = type(value)
+    if kind is int and abs(value) < 2**53 or kind is float and np.isfinite(value):
+        return {"state": "value", "value": value}
+    words = next((w for t, w in _KINDS if kind is t), "inf or nan" if kind is float else "an object")
+    return {"state": "not a number", "kind": words}
+
+
+def signature_defaults(fn: Callable[..., Any], names: list[str]) -> dict[str, Any]:
+    """Read `fn`'s signature (without calling it): for each parameter in `names`, its default
+    as a plain number (state "value"), or state "no default", "absent" or "not a number"; and
+    whether the signature takes ``**kwargs``. Only plain data comes back, never the objects."""
+    try:
+        parameters = dict(inspect.signature(fn).parameters)
+        found = {}
+        for name in names:
+            param = parameters.get(name)
+            if not isinstance(param, inspect.Parameter):
+                found[name] = {"state": "absent"}
+            elif param.default is inspect.Parameter.empty:
+                found[name] = {"state": "no default"}
+            else:
+                found[name] = _plain_default(param.default)
+        var_keyword = any(isinstance(p, inspect.Parameter) and p.kind is inspect.Parameter.VAR_KEYWORD
+                          for p in parameters.values())
+    except Exception as exc:  # noqa: BLE001 - a hostile or unreadable signature
+        return {"ok": False, "why": type(exc).__name__[:40]}
+    return {"ok": True, "defaults": found, "var_keyword": var_keyword}

@@ -112,3 +112,49 @@ def test_bad_usage_is_one_line_and_writes_the_json(tmp_path, capsys):
     assert json.loads(out.read_text())["ok"] is False
     assert app.main(["check-exercise", "1", "--functions", "nope"]) == 2
     assert app.main(["check-exercise", "1", "--seeds", "0"]) == 2
+
+
+FREE_SOURCE = '''import torch
+
+
+def g(x):
+    """Doc."""
+    w = torch.normal(0, 0.01,  # mutation: free (the contract leaves the initialisation free)
+                     size=(x.shape[0], 1))
+    return x * 2 + w.sum() * 0
+'''
+
+
+def test_mutants_of_lines_marked_free_carry_the_reason():
+    assert mutation.free_lines(FREE_SOURCE) == {6: "the contract leaves the initialisation free"}
+    assert mutation.free_lines("x = 1  # mutation: free\n") == {1: "marked free in the reference"}
+    assert mutation.free_lines("x = 1  # mutation: not free\ny = 2  # mutation: free: why\n") == {2: "why"}
+    found = {m.operator: m.free for m in mutation.mutants(FREE_SOURCE, "g")}
+    free = {op for op, why in found.items() if why}
+    assert free == {"`0.01` x2 -> `0.02`", "`0.01` x1/2 -> `0.005`", "swapped the first two arguments of `normal`"}
+    assert all(why == "the contract leaves the initialisation free" for why in map(found.get, free))
+    # the size on the next line and the statement as a whole are not free
+    assert not found["`1` x2 -> `2`"] and not found["added `.detach()`"]
+    assert not any(why for op, why in found.items() if op.startswith("removed `w = "))
+
+
+def _verdict(free: str, failed: tuple[str, ...], differs: frozenset[int] = frozenset({1})) -> strength.MutantVerdict:
+    m = mutation.Mutant("g", 1, "op", 6, "src", "diff", free)
+    return strength.MutantVerdict(m, (strength.Graded(1, 0.0 if failed else 1.0, failed, differs),))
+
+
+def test_free_survivors_leave_the_score_killed_ones_count():
+    verdicts = (_verdict("why", ()), _verdict("why", ("g: check",)), _verdict("", ()), _verdict("", ("g: check",)),
+                _verdict("why", (), frozenset()))
+    fn = strength.FunctionScore("g", verdicts)
+    assert [v.free for v in verdicts] == [True, False, False, False, False]
+    assert (len(fn.free), len(fn.killed), len(fn.equivalent), len(fn.survivors), fn.counted) == (1, 2, 1, 1, 3)
+    assert fn.score == 2 / 3
+    result = strength.Strength(9, "t", (1,), ("g: check",), (), (), "", (fn,), 0.5)
+    data = strength.to_json(result)["functions"]["g"]
+    assert data["free"] == 1 and data["free_by_the_contract"][0]["reason"] == "why" and len(data["survivors"]) == 1
+    from grader.cli.check_exercise import render
+
+    text = render(result)
+    assert "2/3 killed (66.7%), 1 equivalent, 1 free by the contract" in text
+    assert "free by the contract, not counted (g):\n  #1 line 6: op (why)" in text

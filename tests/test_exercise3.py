@@ -15,6 +15,8 @@ N = 3
 FOLDER = SUBMISSIONS / f"exercise{N}"
 FUNCTIONS = set(load_exercise(N).functions)
 
+DEFAULTS_CHECK = "train_linreg: keeps the contract's defaults lr=0.03, num_epochs=3, batch_size=10"
+
 # name -> (the functions that fail, a check that fails, its golden diagnosis or None)
 BUGS = {
     'bug_grad_twice': (['linreg_grad'], "linreg_grad: matches the reference's autograd",
@@ -62,6 +64,8 @@ BUGS = {
         None),
     'bug_linreg_frozen': (['linreg', 'linreg_grad'], 'linreg_grad: agrees with finite differences of the loss',
         None),
+    # issue 16: a default no training result can see
+    'bug_train_defaults': (['train_linreg'], DEFAULTS_CHECK, None),
 }
 
 
@@ -208,3 +212,86 @@ def test_substituted_restores_the_namespace():
     with substituted(ns, {"relu": abs, "linreg": min}):
         assert ns == {"relu": abs, "linreg": min}
     assert ns == {"relu": "mine"}
+
+
+# -- the contract's defaults, read from the signature (probe `defaults`) ------------------
+
+from grader.protocol.wire import Message  # noqa: E402
+from reference.checks import exercise3 as checks3  # noqa: E402
+from reference.probes_linalg import signature_defaults  # noqa: E402
+
+
+def test_the_defaults_are_read_beside_the_training_run():
+    (train,) = next(c for c in load_exercise(N).checks if c.name.startswith("returns w")).cases(np.random.default_rng(0))
+    assert train.params["defaults"] == ["lr", "num_epochs", "batch_size"]
+    check = next(c for c in load_exercise(N).checks if c.test_name == DEFAULTS_CHECK)
+    assert check.probe == "train" and check.needs_result and check.cases(np.random.default_rng(0))[0].params["reuse"]
+
+
+def test_a_changed_default_loses_only_the_defaults_point():
+    result = _graded("bug_train_defaults")
+    assert failing_checks(result) == {DEFAULTS_CHECK}
+    failed = {c.test_name: c for c in result.checks}[DEFAULTS_CHECK]
+    assert failed.failure.summary == ("train_linreg(features, labels) must work with the contract's defaults "
+                                      "lr=0.03, num_epochs=3, batch_size=10: num_epochs defaults to 5, expected 3")
+
+
+def _defaults_verdict(fn):
+    """What the probe reads of `fn`'s signature in this process, then the judge's verdict on it
+    (None: passed)."""
+    (case,) = checks3.defaults_cases(np.random.default_rng(0))
+    info = {"signature": signature_defaults(fn, ["lr", "num_epochs", "batch_size"])}
+    failure = checks3.keeps_defaults(case, Message({}), Message({"info": info}))
+    return info, None if failure is None else failure.summary
+
+
+class _Hostile:
+    def __eq__(self, other):
+        raise RuntimeError("compared")
+
+    def __repr__(self):
+        raise RuntimeError("printed")
+
+
+class _Unreadable:
+    @property
+    def __signature__(self):
+        raise RuntimeError("no signature for you")
+
+    def __call__(self, *args):
+        return None
+
+
+def test_defaults_probe_reports_plain_facts_only():
+    def ok(features, labels, *, lr: float = 0.03, num_epochs: int = 3, batch_size: int = 10):
+        pass
+
+    def kwargs_only(features, labels, **options):
+        pass
+
+    assert _defaults_verdict(ok)[1] is None
+    assert _defaults_verdict(lambda features, labels, lr=np.float32(0.03), num_epochs=3.0, batch_size=10: 0)[1] is None
+    assert _defaults_verdict(kwargs_only)[1] is None  # may take them by name: not judged
+    prefix = "train_linreg(features, labels) must work with the contract's defaults lr=0.03, num_epochs=3, batch_size=10: "
+    info, summary = _defaults_verdict(lambda features, labels, lr, num_epochs=3: 0)
+    assert summary == prefix + "lr has no default, expected 0.03; there is no parameter batch_size, expected batch_size=10"
+    info, summary = _defaults_verdict(lambda features, labels, lr=_Hostile(), num_epochs="3", batch_size=float("nan"): 0)
+    assert summary == prefix + ("lr defaults to an object, expected 0.03; num_epochs defaults to a str, expected 3; "
+                                "batch_size defaults to inf or nan, expected 10")
+    assert info["signature"]["defaults"]["lr"] == {"state": "not a number", "kind": "an object"}
+    _, summary = _defaults_verdict(lambda features, labels, lr=None, num_epochs=True, batch_size=2**60: 0)
+    assert summary == prefix + ("lr defaults to None, expected 0.03; num_epochs defaults to a bool, expected 3; "
+                                "batch_size defaults to an object, expected 10")
+    info, summary = _defaults_verdict(_Unreadable())
+    assert info == {"signature": {"ok": False, "why": "RuntimeError"}}
+    assert summary == "could not read the signature of train_linreg (RuntimeError)"
+
+
+def test_defaults_verdict_reads_a_tampered_answer_safely():
+    (case,) = checks3.defaults_cases(np.random.default_rng(0))
+    tampered = {"ok": True, "var_keyword": "yes", "defaults": {"lr": {"state": "value", "value": "0.03"},
+                                                              "num_epochs": {"state": "not a number", "kind": "x" * 10**4},
+                                                              "batch_size": ["value", 10]}}
+    failure = checks3.keeps_defaults(case, Message({}), Message({"info": {"signature": tampered}}))
+    assert failure.summary.endswith("the default of lr could not be read, expected 0.03; num_epochs defaults to an "
+                                    "object, expected 3; the default of batch_size could not be read, expected 10")

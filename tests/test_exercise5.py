@@ -108,3 +108,41 @@ def test_chain_rule_grads_reference_matches_the_formulas():
         a = {k: torch.tensor(v, dtype=torch.float64) for k, v in case.arrays.items()}
         for got, want in zip(torch_ref.chain_rule_grads(**a), (a["w2"], a["x"], a["w2"] * a["x"])):
             assert torch.allclose(got, want)
+
+
+HONEST_HOLDS = {  # correct by the contract: each must agree with every designed triple
+    "allclose(prod, c)": lambda a, b, c: bool(torch.allclose(a * b, c, rtol=1e-5, atol=1e-6)),
+    "allclose(c, prod)": lambda a, b, c: bool(torch.allclose(c, a * b, rtol=1e-5, atol=1e-6)),
+    "isclose().all()": lambda a, b, c: bool(torch.isclose(a * b, c, rtol=1e-5, atol=1e-6).all()),
+    "by hand": lambda a, b, c: bool(((a * b - c).abs() <= 1e-6 + 1e-5 * c.abs()).all()),
+    "numpy": lambda a, b, c: bool(np.allclose((a * b).numpy(), c.numpy(), rtol=1e-5, atol=1e-6)),
+    "float64": lambda a, b, c: bool(torch.allclose(a.double() * b.double(), c.double(), rtol=1e-5, atol=1e-6)),
+}
+TOLERANCE_SLIPS = {  # rtol or atol doubled or halved: each is caught by the check named
+    "rtol 2e-5": ((2e-5, 1e-6), "chain_rule_holds: False for inconsistent triples"),
+    "rtol 5e-6": ((5e-6, 1e-6), "chain_rule_holds: True for consistent triples"),
+    "atol 2e-6": ((1e-5, 2e-6), HOLDS_NEAR),
+}
+
+
+def test_honest_comparisons_agree_and_tolerance_slips_are_caught_on_every_seed():
+    caught = {name: set() for name in TOLERANCE_SLIPS}
+    halved_atol_caught = False
+    seeds = range(20)
+    for check in load_exercise(N).checks:
+        if check.function != "chain_rule_holds":
+            continue
+        for seed in seeds:
+            for case in check.cases(check.rng(seed)):
+                args = [torch.tensor(case.arrays[s["array"]]) for s in case.params["args"]]
+                want = case.context["holds"]
+                for name, holds in HONEST_HOLDS.items():
+                    assert holds(*args) is want, (name, seed, case.label)
+                for name, ((rtol, atol), _) in TOLERANCE_SLIPS.items():
+                    if bool(torch.allclose(args[0] * args[1], args[2], rtol=rtol, atol=atol)) is not want:
+                        caught[name].add((seed, check.test_name))
+                halved_atol_caught |= bool(torch.allclose(args[0] * args[1], args[2], rtol=1e-5, atol=5e-7)) \
+                    is not want
+    for name, (_, test_name) in TOLERANCE_SLIPS.items():
+        assert {s for s, t in caught[name] if t == test_name} == set(seeds), name
+    assert not halved_atol_caught  # deliberately: see docs/AUTHORING.md, "Survivors, and why"

@@ -4,13 +4,20 @@ Each mutant changes one thing in one graded function: an arithmetic, augmented o
 operator swapped, a number x2 or x1/2, `sum` <-> `mean`, a `reshape` / `view` / `transpose` /
 `.T` dropped, two arguments or operands swapped, a statement removed, `.detach()` added to a
 returned or assigned value, in place <-> out of place, `with torch.no_grad():` removed.
+
+A line of the reference marked `# mutation: free (why)` holds a choice the contract leaves
+free (an initialisation, say): a mutant that changes nothing else carries that reason, and
+`grader.authoring.strength` reports it as free by the contract when it survives.
 """
 from __future__ import annotations
 
 import ast
 import copy
 import difflib
+import io
 import random
+import re
+import tokenize
 from dataclasses import dataclass
 from typing import Callable, Iterator
 
@@ -38,13 +45,20 @@ class Mutant:
     line: int  # in the original source
     source: str  # the whole mutated module
     diff: str  # of the function alone
+    free: str = ""  # why the lines it changes are free by the contract ("" when they are not)
 
 
 Edit = Callable[[], None]  # applies one mutation in place, to a copy of the tree
+Span = tuple[int, int]  # the first and last line of the source a mutation changes
 
 
-def _sites(fn: ast.FunctionDef | ast.AsyncFunctionDef, torch: bool = True) -> Iterator[tuple[int, str, Edit]]:
-    """(line, description, edit) of every mutation of `fn`, in a stable order (`.detach()`
+def _span(*nodes: ast.AST) -> Span:
+    return (min(getattr(n, "lineno", 0) for n in nodes),
+            max(getattr(n, "end_lineno", None) or getattr(n, "lineno", 0) for n in nodes))
+
+
+def _sites(fn: ast.FunctionDef | ast.AsyncFunctionDef, torch: bool = True) -> Iterator[tuple[Span, str, Edit]]:
+    """(lines changed, description, edit) of every mutation of `fn`, in a stable order (`.detach()`
     only where `torch`: on numpy code it would only ever fail loudly)."""
     for node in ast.walk(fn):
         parent_body = _bodies(node)
@@ -52,61 +66,61 @@ def _sites(fn: ast.FunctionDef | ast.AsyncFunctionDef, torch: bool = True) -> It
             for i, stmt in enumerate(body):
                 if _is_docstring(body, i) or (len(body) == 1 and isinstance(stmt, ast.Pass)):
                     continue
-                yield stmt.lineno, f"removed `{_short(stmt)}`", _replacer(body, i, [ast.Pass()])
+                yield _span(stmt), f"removed `{_short(stmt)}`", _replacer(body, i, [ast.Pass()])
                 if isinstance(stmt, ast.With) and any(_is_no_grad(item.context_expr) for item in stmt.items):
-                    yield stmt.lineno, "removed `with torch.no_grad()`", _replacer(body, i, stmt.body)
+                    yield _span(stmt), "removed `with torch.no_grad()`", _replacer(body, i, stmt.body)
                 if isinstance(stmt, ast.AugAssign) and isinstance(stmt.target, ast.Name):
                     out_of_place = ast.Assign([ast.Name(stmt.target.id, ast.Store())],
                                               ast.BinOp(ast.Name(stmt.target.id, ast.Load()), stmt.op, stmt.value))
-                    yield stmt.lineno, f"in place -> out of place (`{stmt.target.id} = {stmt.target.id} "\
+                    yield _span(stmt), f"in place -> out of place (`{stmt.target.id} = {stmt.target.id} "\
                                        f"{SYMBOL.get(type(stmt.op), '?')} ...`)", _replacer(body, i, [out_of_place])
                 if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name) \
                         and isinstance(stmt.value, ast.BinOp) and isinstance(stmt.value.left, ast.Name) \
                         and stmt.value.left.id == stmt.targets[0].id:
                     in_place = ast.AugAssign(ast.Name(stmt.targets[0].id, ast.Store()), stmt.value.op,
                                              stmt.value.right)
-                    yield stmt.lineno, "out of place -> in place", _replacer(body, i, [in_place])
+                    yield _span(stmt), "out of place -> in place", _replacer(body, i, [in_place])
                 if torch and isinstance(stmt, (ast.Return, ast.Assign)) and stmt.value is not None \
                         and not isinstance(stmt.value, (ast.Constant, ast.Tuple, ast.List, ast.Dict)):
-                    yield stmt.lineno, "added `.detach()`", _detacher(stmt)
+                    yield _span(stmt), "added `.detach()`", _detacher(stmt)
         yield from _expression_sites(node)
 
 
-def _expression_sites(node: ast.AST) -> Iterator[tuple[int, str, Edit]]:
-    line = getattr(node, "lineno", 0)
+def _expression_sites(node: ast.AST) -> Iterator[tuple[Span, str, Edit]]:
     if isinstance(node, (ast.BinOp, ast.AugAssign)) and type(node.op) in BINOPS:
         new = BINOPS[type(node.op)]
-        yield line, f"`{SYMBOL[type(node.op)]}` -> `{SYMBOL[new]}`", _setter(node, "op", new())
+        yield _span(node), f"`{SYMBOL[type(node.op)]}` -> `{SYMBOL[new]}`", _setter(node, "op", new())
     if isinstance(node, ast.BinOp) and isinstance(node.op, NONCOMMUTATIVE):
-        yield line, f"swapped the operands of `{SYMBOL[type(node.op)]}`", _swap_operands(node)
+        yield _span(node), f"swapped the operands of `{SYMBOL[type(node.op)]}`", _swap_operands(node)
     if isinstance(node, ast.Compare):
         for k, op in enumerate(node.ops):
             if type(op) in CMPOPS:
                 new = CMPOPS[type(op)]
-                yield line, f"`{SYMBOL[type(op)]}` -> `{SYMBOL[new]}`", _list_setter(node.ops, k, new())
+                yield _span(node), f"`{SYMBOL[type(op)]}` -> `{SYMBOL[new]}`", _list_setter(node.ops, k, new())
     if isinstance(node, ast.Constant) and type(node.value) in (int, float) and node.value != 0:
         for factor, word in ((2, "x2"), (0.5, "x1/2")):
             value = node.value * factor
             if type(node.value) is int and factor == 0.5:
                 value = node.value // 2 if node.value // 2 != node.value else node.value * 2
             if value != node.value:
-                yield line, f"`{node.value!r}` {word} -> `{value!r}`", _setter(node, "value", value)
+                yield _span(node), f"`{node.value!r}` {word} -> `{value!r}`", _setter(node, "value", value)
     if isinstance(node, ast.Call):
         func = node.func
         name = func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else ""
         if name in REDUCTIONS and isinstance(func, ast.Attribute):
-            yield line, f"`{name}` -> `{REDUCTIONS[name]}`", _setter(func, "attr", REDUCTIONS[name])
+            yield _span(node), f"`{name}` -> `{REDUCTIONS[name]}`", _setter(func, "attr", REDUCTIONS[name])
         if name in SHAPERS and isinstance(func, ast.Attribute):
             if not (isinstance(func.value, ast.Name) and func.value.id in ("np", "numpy", "torch")):
-                yield line, f"dropped `.{name}(...)`", _call_dropper(node, func.value)
+                yield _span(node), f"dropped `.{name}(...)`", _call_dropper(node, func.value)
             elif node.args:
-                yield line, f"dropped `{func.value.id}.{name}(...)`", _call_dropper(node, node.args[0])
+                yield _span(node), f"dropped `{func.value.id}.{name}(...)`", _call_dropper(node, node.args[0])
         if name in INPLACE and isinstance(func, ast.Attribute):
-            yield line, f"`{name}` -> out of place `{INPLACE[name]}`", _setter(func, "attr", INPLACE[name])
+            yield _span(node), f"`{name}` -> out of place `{INPLACE[name]}`", _setter(func, "attr", INPLACE[name])
         if len(node.args) >= 2 and not any(isinstance(a, ast.Starred) for a in node.args[:2]):
-            yield line, f"swapped the first two arguments of `{name or 'a call'}`", _swap_args(node)
+            yield (_span(node.args[0], node.args[1]), f"swapped the first two arguments of `{name or 'a call'}`",
+                   _swap_args(node))
     if isinstance(node, ast.Attribute) and node.attr in ("T", "mT") and isinstance(node.ctx, ast.Load):
-        yield line, f"dropped `.{node.attr}`", _attribute_dropper(node)
+        yield _span(node), f"dropped `.{node.attr}`", _attribute_dropper(node)
 
 
 # The edits record a path to the node (found again in the copy) rather than the node itself.
@@ -175,6 +189,24 @@ def _short(stmt: ast.stmt) -> str:
     return text if len(text) <= 60 else text[:57] + "..."
 
 
+FREE_MARK = re.compile(r"#\s*mutation:\s*free\b\s*(?:\((?P<paren>.*)\)|[-:]?\s*(?P<plain>.*))")
+
+
+def free_lines(source: str) -> dict[int, str]:
+    """Line -> reason, for each line marked `# mutation: free (reason)` (that line only: the
+    author keeps on it nothing but the free choice, breaking a statement across lines if need be)."""
+    marked: dict[int, str] = {}
+    try:
+        for token in tokenize.generate_tokens(io.StringIO(source).readline):
+            found = FREE_MARK.match(token.string) if token.type == tokenize.COMMENT else None
+            if found:
+                why = (found.group("paren") or found.group("plain") or "").strip()
+                marked[token.start[0]] = why or "marked free in the reference"
+    except (tokenize.TokenError, SyntaxError):
+        return {}
+    return marked
+
+
 def _function(tree: ast.Module, name: str) -> ast.FunctionDef | ast.AsyncFunctionDef | None:
     for node in tree.body:
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name == name:
@@ -186,8 +218,10 @@ def mutants(source: str, function: str, limit: int | None = None, header: str = 
     """The distinct mutants of `function` in the module `source` (at most `limit`, a fixed sample).
 
     Each mutant's source is `header` + the unparsed module; mutants whose module unparses the
-    same as the original or as an earlier mutant are left out."""
+    same as the original or as an earlier mutant are left out. A mutant whose change lies on
+    lines marked free (`free_lines`) carries their reason."""
     tree = ast.parse(source)
+    free = free_lines(source)
     original_fn = _function(tree, function)
     if original_fn is None:
         raise LookupError(f"the reference does not define {function}")
@@ -201,7 +235,7 @@ def mutants(source: str, function: str, limit: int | None = None, header: str = 
         copy_tree = copy.deepcopy(tree)
         fn = _function(copy_tree, function)
         assert fn is not None
-        line, what, edit = next(s for i, s in enumerate(_sites(fn, torch)) if i == k)
+        (line, end), what, edit = next(s for i, s in enumerate(_sites(fn, torch)) if i == k)
         edit()
         try:
             text = ast.unparse(ast.fix_missing_locations(copy_tree))
@@ -213,7 +247,9 @@ def mutants(source: str, function: str, limit: int | None = None, header: str = 
         seen.add(text)
         after = ast.unparse(fn).splitlines()
         diff = "\n".join(list(difflib.unified_diff(before, after, lineterm="", n=1))[2:])
-        found.append(Mutant(function, 0, what, line, header + text + "\n", diff))
+        reasons = [free.get(k) for k in range(line, end + 1)]
+        why = "; ".join(dict.fromkeys(reasons)) if all(reasons) else ""  # type: ignore[arg-type]
+        found.append(Mutant(function, 0, what, line, header + text + "\n", diff, why))
     if limit is not None and len(found) > limit:
         found = sorted(random.Random(f"{function}:{len(found)}").sample(found, limit), key=lambda m: m.line)
-    return [Mutant(m.function, i, m.operator, m.line, m.source, m.diff) for i, m in enumerate(found, 1)]
+    return [Mutant(m.function, i, m.operator, m.line, m.source, m.diff, m.free) for i, m in enumerate(found, 1)]

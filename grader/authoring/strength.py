@@ -3,7 +3,8 @@
 Every submission here runs in the usual confined student worker against the reference
 worker's expected answers (computed once per seed), through the batch machinery's executor.
 A mutant is *killed* when some check fails on every seed, *equivalent* when its answer to
-every task equals the reference's exactly, and *seed-dependent* when seeds disagree.
+every task equals the reference's exactly, *free by the contract* when it survives and changes
+only lines the reference marks `# mutation: free (why)`, and *seed-dependent* when seeds disagree.
 """
 from __future__ import annotations
 
@@ -69,6 +70,11 @@ class MutantVerdict:
         return all(g.differs <= bad and (mine - bad) for g, bad, mine in zip(self.graded, unstable, own))
 
     @property
+    def free(self) -> bool:
+        """Not killed, not equivalent, and changed only lines the reference marks free."""
+        return bool(self.mutant.free) and not self.killed and not self.equivalent
+
+    @property
     def seed_dependent(self) -> bool:
         return len({bool(g.failed) for g in self.graded}) > 1
 
@@ -91,14 +97,22 @@ class FunctionScore:
         return [v for v in self.verdicts if v.killed]
 
     @property
+    def free(self) -> list[MutantVerdict]:
+        return [v for v in self.verdicts if v.free]
+
+    @property
     def survivors(self) -> list[MutantVerdict]:
-        return [v for v in self.verdicts if not v.killed and not v.equivalent]
+        return [v for v in self.verdicts if not v.killed and not v.equivalent and not v.free]
+
+    @property
+    def counted(self) -> int:
+        """The mutants the score counts: all but the equivalent and the free ones."""
+        return len(self.verdicts) - len(self.equivalent) - len(self.free)
 
     @property
     def score(self) -> float | None:
-        """Killed / non-equivalent mutants (None when every mutant is equivalent)."""
-        counted = len(self.verdicts) - len(self.equivalent)
-        return len(self.killed) / counted if counted else None
+        """Killed / counted mutants (None when none is counted)."""
+        return len(self.killed) / self.counted if self.counted else None
 
 
 @dataclass(frozen=True)
@@ -244,6 +258,9 @@ def to_json(strength: Strength) -> dict[str, Any]:
         return {"index": v.mutant.index, "operator": v.mutant.operator, "line": v.mutant.line,
                 "diff": v.mutant.diff, "killed_by": list(v.killed_by), "seed_dependent": v.seed_dependent}
 
+    def free(v: MutantVerdict) -> dict[str, Any]:
+        return mutant(v) | {"reason": v.mutant.free}
+
     return {
         "exercise": strength.exercise, "title": strength.title, "seeds": list(strength.seeds),
         "ok": strength.ok, "target": strength.target, "max_score": strength.max_score, "problems": list(strength.problems),
@@ -252,9 +269,10 @@ def to_json(strength: Strength) -> dict[str, Any]:
         "checks_no_mutant_fails": never_failed(strength),
         "unstable_checks": list(strength.unstable_checks),
         "functions": {f.function: {"mutants": len(f.verdicts), "killed": len(f.killed),
-                                   "equivalent": len(f.equivalent), "score": f.score,
+                                   "equivalent": len(f.equivalent), "free": len(f.free), "score": f.score,
                                    "survivors": [mutant(v) for v in f.survivors],
-                                   "equivalents": [mutant(v) for v in f.equivalent]}
+                                   "equivalents": [mutant(v) for v in f.equivalent],
+                                   "free_by_the_contract": [free(v) for v in f.free]}
                       for f in strength.functions},
     }
 

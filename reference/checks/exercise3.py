@@ -2,7 +2,9 @@
 
 `linreg_grad` is compared with the autograd gradient of the reference's forward and with
 central finite differences (float64) of the contract's loss, taken here in numpy. `train_linreg` runs once, watched
-(probe `train`), and three checks judge that run.
+(probe `train`), and four checks judge that run, one of them the signature's defaults (read by
+the probe beside the run), which no training result can see (the check's data is learned as
+well with lr 0.015 or 0.06, 6 epochs, or batch size 5 or 20).
 """
 from __future__ import annotations
 
@@ -21,6 +23,8 @@ from grader.protocol.wire import Message
 from . import diagnoses
 
 TRUE_W, TRUE_B, TOLERANCE = (2.0, -3.4), 4.2, 0.05
+DEFAULTS = {"lr": 0.03, "num_epochs": 3, "batch_size": 10}  # train_linreg(features, labels, lr=0.03, ...)
+CONTRACT_CALL = "train_linreg(features, labels, " + ", ".join(f"{k}={v!r}" for k, v in DEFAULTS.items()) + ")"
 NORMAL_RTOL, NORMAL_ATOL = 1e-6, 1e-8  # least squares in float64 on well-conditioned data
 
 
@@ -235,7 +239,8 @@ def train_cases(rng: np.random.Generator) -> list[Case]:
     arrays = {"features": features, "labels": labels}
     label = (f"{describe_array('features', features)}; {describe_array('labels', labels)} "
              f"(y = X @ [2, -3.4] + 4.2 + noise(0.01)); default lr, num_epochs and batch_size")
-    return [Case(label, arrays, {"args": [arg("features"), arg("labels")], "seed": int(rng.integers(2**31))})]
+    return [Case(label, arrays, {"args": [arg("features"), arg("labels")], "seed": int(rng.integers(2**31)),
+                                 "defaults": list(DEFAULTS)})]
 
 
 def reuse_cases(rng: np.random.Generator) -> list[Case]:
@@ -360,6 +365,56 @@ def learns_other_data(case: Case, expected: Message, got: Message) -> Failure | 
                    hint="learn w and b from the features and labels you are given")
 
 
+# -- train_linreg keeps the contract's defaults ----------------------------------------------
+
+
+NOT_NUMBERS = ("a str", "a bool", "a list", "a tuple", "a dict", "a tensor", "an array", "inf or nan", "an object")
+
+
+def defaults_cases(rng: np.random.Generator) -> list[Case]:
+    """The training run above, whose probe also read the signature's defaults (a function that
+    does not train, such as the stub, does not get this point for its signature alone)."""
+    return [Case("the signature of train_linreg, read beside the training run above", {}, {"reuse": True})]
+
+
+def _default_problem(name: str, fact: dict[str, Any], var_keyword: bool) -> str | None:
+    want = DEFAULTS[name]
+    state = fact.get("state")
+    if state == "value":
+        got = fact.get("value")
+        number = type(got) in (int, float) and abs(got) < 2**53
+        if number and (got == want if type(want) is int else abs(got - want) <= 1e-6 * want):
+            return None
+        return f"{name} defaults to {got!r}, expected {want!r}" if number or got is None \
+            else f"the default of {name} could not be read, expected {want!r}"
+    if state == "no default":
+        return f"{name} has no default, expected {want!r}"
+    if state == "absent":  # with **kwargs the function may still take it by name: not judged
+        return None if var_keyword else f"there is no parameter {name}, expected {name}={want!r}"
+    if state == "not a number":
+        kind = fact.get("kind") if fact.get("kind") in NOT_NUMBERS else "an object"
+        return f"{name} defaults to {kind}, expected {want!r}"
+    return f"the default of {name} could not be read, expected {want!r}"
+
+
+def keeps_defaults(case: Case, expected: Message, got: Message) -> Failure | None:
+    """Every contract default present and equal (lr within 1e-6 of itself: float32 0.03 is fine)."""
+    facts = info(got, "signature") or {}
+    if facts.get("ok") is not True:
+        return Failure("could not read the signature of train_linreg"
+                       + (f" ({facts['why'][:60]})" if isinstance(facts.get("why"), str) else ""),
+                       hint=f"define it with def {CONTRACT_CALL}:")
+    defaults = facts.get("defaults") if isinstance(facts.get("defaults"), dict) else {}
+    problems = [p for name in DEFAULTS
+                if (p := _default_problem(name, defaults.get(name) if isinstance(defaults.get(name), dict) else {},
+                                          facts.get("var_keyword") is True))]
+    if not problems:
+        return None
+    wanted = ", ".join(f"{k}={v!r}" for k, v in DEFAULTS.items())
+    return Failure(f"train_linreg(features, labels) must work with the contract's defaults {wanted}: "
+                   + "; ".join(problems))
+
+
 GRAD_HINT = ("with r = X @ w + b - y.reshape(-1, 1) (shape (n, 1)): dw = X.T @ r / n and "
              "db = r.sum(axis=0) / n; return (dw, db)")
 
@@ -390,6 +445,8 @@ EXERCISE = Exercise(
                                   "backward(), then the given sgd on [w, b] with lr and batch_size"),
         Check("train_linreg", "trains from scratch (no torch.optim, no nn.Linear)", 1, reuse_cases, from_scratch,
               probe="train"),
+        Check("train_linreg", "keeps the contract's defaults lr=0.03, num_epochs=3, batch_size=10", 1,
+              defaults_cases, keeps_defaults, probe="train", hint=f"def {CONTRACT_CALL}:", needs_result=True),
         Check("train_linreg", "learns other true weights from the data it is given", 1, other_data_cases,
               learns_other_data, probe="train", hidden=True),
     ),

@@ -1,7 +1,9 @@
 """Exercise 5 — the chain rule, checked with autograd. Checks, points, tolerances and inputs.
 
 `chain_rule_holds` is fed consistent and inconsistent triples, some within a factor 2–3 of
-the contract's tolerance (rtol 1e-5, atol 1e-6) on either side. `manual_grad` is compared
+the contract's tolerance (rtol 1e-5, atol 1e-6) on either side, and some at 0.6x and 1.5x the
+relative tolerance (atol negligible) or 1.5x the absolute one (near 0), so that a tolerance
+doubled or halved is caught (atol halved is not: see docs/AUTHORING.md). `manual_grad` is compared
 with the reference's autograd (computed beside the reference's answer by the probe) and
 with central finite differences of j in float64, computed here.
 """
@@ -97,11 +99,13 @@ def triple_case(a: np.ndarray, b: np.ndarray, c: np.ndarray, holds: bool, note: 
     return call_case(arrays, [arg(n) for n in NAMES], note, context={"holds": holds})
 
 
-def _triple(rng: np.random.Generator, shape: tuple[int, ...], dtype: Any = np.float32) -> tuple[np.ndarray, np.ndarray]:
-    """Two factors with magnitudes in [0.5, 3]: their products are where rtol decides, so
-    the near-tolerance cases mean the same under atol 1e-6 and allclose's default 1e-8."""
+def _triple(rng: np.random.Generator, shape: tuple[int, ...], dtype: Any = np.float32,
+            low: float = 0.5, high: float = 3.0) -> tuple[np.ndarray, np.ndarray]:
+    """Two factors with magnitudes in [low, high] (default [0.5, 3]): their products are where
+    rtol decides, so the near-tolerance cases mean the same under atol 1e-6 and allclose's
+    default 1e-8."""
     def factor() -> np.ndarray:
-        return (rng.choice([-1.0, 1.0], size=shape) * rng.uniform(0.5, 3.0, size=shape)).astype(dtype)
+        return (rng.choice([-1.0, 1.0], size=shape) * rng.uniform(low, high, size=shape)).astype(dtype)
 
     return factor(), factor()
 
@@ -112,6 +116,18 @@ def _nudged(a: np.ndarray, b: np.ndarray, times: float, index: int) -> np.ndarra
     flat = c.reshape(-1)
     flat[index] += times * (ATOL + RTOL * abs(flat[index]))
     return c
+
+
+def relative_case(rng: np.random.Generator, relative: float, holds: bool) -> Case:
+    """float32 factors of magnitude [1.5, 3.2], so products of magnitude [2.25, 10.24] where
+    atol 1e-6 is at most 0.044x rtol 1e-5 of them; dy2_dw1 is every product moved by
+    `relative` of itself (random signs), computed in float64 and rounded to float32 (the
+    float32 product and the rounding move it by 1.2e-7 of itself at most)."""
+    a, b = _triple(rng, (6,), np.float32, 1.5, 3.2)
+    sign = rng.choice([-1.0, 1.0], size=a.shape)
+    c = (a.astype(np.float64) * b * (1.0 + sign * relative)).astype(np.float32)
+    note = f"float32, every element off by {relative:g} of itself (rtol {RTOL:g}; atol negligible)"
+    return triple_case(a, b, c, holds, note)
 
 
 def consistent_cases(rng: np.random.Generator) -> list[Case]:
@@ -127,6 +143,7 @@ def consistent_cases(rng: np.random.Generator) -> list[Case]:
     c = a * b
     c += 0.4 * (ATOL + RTOL * np.abs(c))
     cases.append(triple_case(a, b, c, True, "every element within 0.4× the tolerance, the products summing to 0"))
+    cases.append(relative_case(rng, 6e-6, True))  # inside rtol 1e-5, outside rtol 5e-6
     return cases
 
 
@@ -144,6 +161,7 @@ def inconsistent_cases(rng: np.random.Generator) -> list[Case]:
     cases.append(triple_case(a, b, c, False, "the sums agree but elements (1,) and (2,) are swapped"))
     a, b = _triple(rng, (2, 2))
     cases.append(triple_case(a, b, -(a * b), False, "dy2_dw1 has the opposite sign"))
+    cases.append(relative_case(rng, 1.5e-5, False))  # outside rtol 1e-5, inside rtol 2e-5
     return cases
 
 
@@ -152,8 +170,10 @@ def near_zero_cases(rng: np.random.Generator) -> list[Case]:
     b = uniform(rng, (4,), 3.0, np.float64)
     inside = np.array([5e-7, -5e-7, 2e-7, 0.0])
     outside = np.array([0.0, 3e-6, 0.0, 0.0])
+    just_outside = np.array([2e-7, 0.0, -1.5e-6, 0.0])  # inside atol 2e-6
     return [triple_case(a, b, inside, True, "products of 0; dy2_dw1 within 5e-7 of 0 (atol 1e-6)"),
-            triple_case(a, b, outside, False, "products of 0; element (1,) is 3e-6 away (atol 1e-6)")]
+            triple_case(a, b, outside, False, "products of 0; element (1,) is 3e-6 away (atol 1e-6)"),
+            triple_case(a, b, just_outside, False, "products of 0; element (2,) is 1.5e-6 away (atol 1e-6)")]
 
 
 def type_cases(rng: np.random.Generator) -> list[Case]:
