@@ -20,7 +20,8 @@ from grader.containment import isolation
 from grader.containment import reaper
 
 
-def _in_forkserver() -> bool:
+def in_forkserver() -> bool:
+    """Whether this process is the warm forkserver (its preloads act only there)."""
     return sys.argv == ["-c"] and "multiprocessing.forkserver" in sys.modules
 
 
@@ -33,7 +34,7 @@ def _leave(reaps: bool) -> None:
 
 
 def _install() -> None:
-    if not _in_forkserver():
+    if not in_forkserver():
         return
     gc.disable()
     reaps = "subreaper" not in isolation.disabled_by_test() and reaper.become_subreaper()

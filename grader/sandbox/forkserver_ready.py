@@ -12,11 +12,8 @@ from __future__ import annotations
 
 import gc
 import os
-import sys
 
-
-def _in_forkserver() -> bool:
-    return sys.argv == ["-c"] and "multiprocessing.forkserver" in sys.modules
+from grader.sandbox.forkserver_init import in_forkserver
 
 
 def _quiet_stdio() -> None:
@@ -31,7 +28,7 @@ def _quiet_stdio() -> None:
         os.close(null)
 
 
-if _in_forkserver():
+if in_forkserver():
     gc.freeze()
     gc.enable()
     _quiet_stdio()

@@ -20,7 +20,7 @@ from typing import Any, Iterator
 # the course comes from GRADER_COURSE, which --course sets before this parent starts).
 # numpy.random: numpy imports it lazily, and every worker seeds it (10 ms each, once here)
 PRELOAD = ["grader.worker.student", "grader.worker.reference", "numpy.random"]
-NOTEBOOK_PRELOAD = ["IPython.core.interactiveshell", "IPython.core.completerlib"]
+NOTEBOOK_PRELOAD = ["IPython.core.interactiveshell", "IPython.core.completerlib", "grader.sandbox.notebook_shell"]
 # imported first and last by the forkserver: garbage collection off while it imports, frozen after
 FIRST, LAST = "grader.sandbox.forkserver_init", "grader.sandbox.forkserver_ready"
 _CONTEXT: Any = None

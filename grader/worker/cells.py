@@ -16,7 +16,8 @@ _SHELL: Any = None
 
 
 def shell() -> Any:
-    """The worker's InteractiveShell, made on first use (after the fork, never before)."""
+    """The worker's InteractiveShell, made on first use (the warm parent makes it before it forks
+    notebook workers: `grader.sandbox.notebook_shell`)."""
     global _SHELL
     if _SHELL is None:
         from IPython.core.interactiveshell import InteractiveShell
