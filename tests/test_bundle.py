@@ -136,7 +136,8 @@ def test_every_output_shows_the_one_score(store: answers.Store) -> None:
     9 / 9 in results.json: every output now takes its totals from `GradeResult.totals`."""
     import re
 
-    from grader.batch import run as batch
+    from grader.batch.grading import Outcome
+    from grader.batch.store import row_of
     from grader.intake import discover
 
     result = _grade_with(store, ROOT / "reference/exercise1.py")
@@ -151,7 +152,7 @@ def test_every_output_shows_the_one_score(store: answers.Store) -> None:
     assert (data["score"], data["max_score"]) == (9, 9)
     merged = autograder.merge([data, gradescope.results(result)], [])
     assert (merged["score"], merged["max_score"]) == (18, 18)
-    row = batch._row(discover.Entry("amy", 1, ROOT / "reference/exercise1.py"), "k", batch.Outcome("passed", result))
+    row = row_of(discover.Entry("amy", 1, ROOT / "reference/exercise1.py"), "k", Outcome("passed", result))
     assert (row.score, row.max_score) == (9, 9)
 
 
