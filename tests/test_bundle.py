@@ -453,17 +453,19 @@ def test_stripping_keeps_what_other_modules_import() -> None:
               "EXERCISE = Exercise(number=9, title='t', reference='r', checks=(\n"
               "    Check('f', 'public', 1, helper, None),\n"
               "    Check('f', 'secret name', 2, secret_cases, None, hint='secret hint', hidden=True)))\n")
-    out = bundle.strip_hidden_source(source)
+    from grader.distribution.hidden_checks import strip_hidden_source
+
+    out = strip_hidden_source(source)
     assert "secret" not in out and "def helper" in out and "'f', 'hidden check 1', 2, _hidden_cases" in out
-    assert "def secret_cases" in bundle.strip_hidden_source(source, {"secret_cases"})
-    assert "def secret_cases" in bundle.strip_hidden_source(source, None)
+    assert "def secret_cases" in strip_hidden_source(source, {"secret_cases"})
+    assert "def secret_cases" in strip_hidden_source(source, None)
 
 
 def test_pyproject_lists_every_grader_package() -> None:
     """A subpackage missing from pyproject.toml would be left out of the wheel."""
     import tomllib
 
-    from grader.distribution.bundle import SOURCE, grader_packages
+    from grader.distribution.wheels import SOURCE, grader_packages
 
     listed = tomllib.loads((SOURCE / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"]
     assert set(grader_packages()) <= set(listed)
