@@ -32,6 +32,7 @@ def build_wheel(staging: Path, out: Path) -> Path:
 
 
 def dependencies() -> list[str]:
+    """The grader's runtime dependencies, as pyproject.toml lists them."""
     import tomllib
 
     return list(tomllib.loads((SOURCE / "pyproject.toml").read_text(encoding="utf-8"))["project"]["dependencies"])
