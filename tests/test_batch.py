@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from conftest import ROOT, SUBMISSIONS, failing_checks, grade
-from grader.batch import run as batch
+from grader.batch import cache, run as batch
 from nbconvert_helpers import write_notebook
 
 SEED = 77
@@ -229,21 +229,21 @@ def test_a_change_in_the_graders_own_code_regrades(tmp_path: Path, monkeypatch: 
     assert batch.main(args) == 0
     copy = tmp_path / "grader"
     shutil.copytree(Path(batch.__file__).parents[1], copy, ignore=shutil.ignore_patterns("__pycache__"))
-    monkeypatch.setattr(batch, "__file__", str(copy / "batch" / "run.py"))
-    batch.grader_hash.cache_clear()
-    batch.spec_hash.cache_clear()
+    monkeypatch.setattr(cache, "__file__", str(copy / "batch" / "cache.py"))
+    cache.grader_hash.cache_clear()
+    cache.spec_hash.cache_clear()
     try:
         assert batch.main(args) == 0
         assert counts(out)["reused"] == 3  # the same files: the same key
         compare = copy / "exercises" / "compare.py"  # shared code, e.g. a tolerance
         compare.write_text(compare.read_text() + "\n# a tolerance changed\n")
-        batch.grader_hash.cache_clear()
-        batch.spec_hash.cache_clear()
+        cache.grader_hash.cache_clear()
+        cache.spec_hash.cache_clear()
         assert batch.main(args) == 0
         assert counts(out)["regraded"] == 3 and counts(out)["reused"] == 0
     finally:
-        batch.grader_hash.cache_clear()
-        batch.spec_hash.cache_clear()
+        cache.grader_hash.cache_clear()
+        cache.spec_hash.cache_clear()
 
 
 def test_spec_hash_covers_this_exercises_files_and_the_shared_ones(tmp_path: Path,
@@ -258,8 +258,8 @@ def test_spec_hash_covers_this_exercises_files_and_the_shared_ones(tmp_path: Pat
     monkeypatch.setattr(registry, "_ACTIVE", {os.environ.get(registry.ENV, "").strip(): replace(course, root=str(copy))})
 
     def fresh() -> str:
-        batch.spec_hash.cache_clear()
-        return batch.spec_hash(1)
+        cache.spec_hash.cache_clear()
+        return cache.spec_hash(1)
 
     try:
         first = fresh()
@@ -271,4 +271,4 @@ def test_spec_hash_covers_this_exercises_files_and_the_shared_ones(tmp_path: Pat
             (copy / rel).write_text((copy / rel).read_text() + "\n# changed\n")
             assert fresh() != before, rel
     finally:
-        batch.spec_hash.cache_clear()
+        cache.spec_hash.cache_clear()

@@ -136,7 +136,8 @@ def test_every_output_shows_the_one_score(store: answers.Store) -> None:
     9 / 9 in results.json: every output now takes its totals from `GradeResult.totals`."""
     import re
 
-    from grader.batch import run as batch
+    from grader.batch.grading import Outcome
+    from grader.batch.store import row_of
     from grader.intake import discover
 
     result = _grade_with(store, ROOT / "reference/exercise1.py")
@@ -151,7 +152,7 @@ def test_every_output_shows_the_one_score(store: answers.Store) -> None:
     assert (data["score"], data["max_score"]) == (9, 9)
     merged = autograder.merge([data, gradescope.results(result)], [])
     assert (merged["score"], merged["max_score"]) == (18, 18)
-    row = batch._row(discover.Entry("amy", 1, ROOT / "reference/exercise1.py"), "k", batch.Outcome("passed", result))
+    row = row_of(discover.Entry("amy", 1, ROOT / "reference/exercise1.py"), "k", Outcome("passed", result))
     assert (row.score, row.max_score) == (9, 9)
 
 
@@ -452,17 +453,19 @@ def test_stripping_keeps_what_other_modules_import() -> None:
               "EXERCISE = Exercise(number=9, title='t', reference='r', checks=(\n"
               "    Check('f', 'public', 1, helper, None),\n"
               "    Check('f', 'secret name', 2, secret_cases, None, hint='secret hint', hidden=True)))\n")
-    out = bundle.strip_hidden_source(source)
+    from grader.distribution.hidden_checks import strip_hidden_source
+
+    out = strip_hidden_source(source)
     assert "secret" not in out and "def helper" in out and "'f', 'hidden check 1', 2, _hidden_cases" in out
-    assert "def secret_cases" in bundle.strip_hidden_source(source, {"secret_cases"})
-    assert "def secret_cases" in bundle.strip_hidden_source(source, None)
+    assert "def secret_cases" in strip_hidden_source(source, {"secret_cases"})
+    assert "def secret_cases" in strip_hidden_source(source, None)
 
 
 def test_pyproject_lists_every_grader_package() -> None:
     """A subpackage missing from pyproject.toml would be left out of the wheel."""
     import tomllib
 
-    from grader.distribution.bundle import SOURCE, grader_packages
+    from grader.distribution.wheels import SOURCE, grader_packages
 
     listed = tomllib.loads((SOURCE / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"]
     assert set(grader_packages()) <= set(listed)

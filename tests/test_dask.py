@@ -23,7 +23,7 @@ import pytest
 distributed = pytest.importorskip("distributed")
 
 from conftest import ROOT, SUBMISSIONS  # noqa: E402
-from grader.batch import run as batch
+from grader.batch import grading, run as batch
 from grader.batch import gradebook
 from grader.intake import load  # noqa: E402
 from grader.errors import UsageError  # noqa: E402
@@ -57,9 +57,9 @@ def threads_cluster():
 
 def test_dask_batch_matches_the_local_pool(tmp_path: Path, threads_cluster, monkeypatch) -> None:
     _small_class(tmp_path / "class")
-    sent: list[batch.Shipment | batch.Outcome] = []
-    real = batch.ship
-    monkeypatch.setattr(batch, "ship", lambda entry, spec: sent.append(real(entry, spec)) or sent[-1])
+    sent: list[grading.Shipment | grading.Outcome] = []
+    real = grading.ship
+    monkeypatch.setattr(grading, "ship", lambda entry, spec: sent.append(real(entry, spec)) or sent[-1])
     args = [str(tmp_path / "class"), "--seed", str(SEED)]
     assert batch.main(args + ["--out", str(tmp_path / "dask"), "--scheduler", threads_cluster.scheduler_address]) == 0
     assert batch.main(args + ["--out", str(tmp_path / "local"), "--jobs", "2"]) == 0  # "huge" is skipped, unread
@@ -70,10 +70,10 @@ def test_dask_batch_matches_the_local_pool(tmp_path: Path, threads_cluster, monk
     assert "huge/exercise1.py\texercise1.py is larger than 50 MiB" in (tmp_path / "dask/skipped.txt").read_text()
     assert "crashed the process" in (tmp_path / "dask/reports/crash/exercise1.txt").read_text()
     # the bytes travelled (no path did), and the oversized file was refused before sending
-    shipped = [s for s in sent if isinstance(s, batch.Shipment)]
+    shipped = [s for s in sent if isinstance(s, grading.Shipment)]
     assert sorted(s.student for s in shipped) == ["bug", "crash", "flat", "ok", "sgd"]
     assert all(s.data and "/" not in s.filename for s in shipped)
-    assert [s for s in sent if isinstance(s, batch.Outcome)] == []  # "huge" never reached ship()
+    assert [s for s in sent if isinstance(s, grading.Outcome)] == []  # "huge" never reached ship()
     # a rerun on the cluster grades nothing again
     before = db_rows(tmp_path / "dask")
     assert batch.main(args + ["--out", str(tmp_path / "dask"), "--scheduler", threads_cluster.scheduler_address]) == 0
@@ -82,8 +82,8 @@ def test_dask_batch_matches_the_local_pool(tmp_path: Path, threads_cluster, monk
 
 def test_a_worker_with_other_checks_refuses_and_nothing_is_committed(tmp_path: Path, threads_cluster) -> None:
     entry = batch.discover.Entry("amy", 1, ROOT / "reference/exercise1.py")
-    shipment = batch.ship(entry, "not-the-workers-hash")
-    outcome = batch.grade_shipment(shipment, batch.Settings(SEED, "cpu", None))
+    shipment = grading.ship(entry, "not-the-workers-hash")
+    outcome = grading.grade_shipment(shipment, batch.Settings(SEED, "cpu", None))
     assert outcome.status == "error" and not outcome.final and "same grader" in outcome.message
 
 

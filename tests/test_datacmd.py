@@ -11,7 +11,7 @@ import pytest
 
 from grader.cli import app as cli
 from grader.cli import datacmd
-from grader.data import mnist
+from grader.data import mnist, mnist_download
 from grader.errors import UsageError
 
 
@@ -33,7 +33,7 @@ def mirror(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
         blob = _idx(arrays[key])
         (folder / name).write_bytes(blob)
         sums[name] = hashlib.md5(blob).hexdigest()
-    monkeypatch.setattr(mnist, "MD5", sums)
+    monkeypatch.setattr(mnist_download, "MD5", sums)
     return folder
 
 

@@ -58,7 +58,7 @@ class Fd:
 
 
 class FakeProcess:
-    """Enough of multiprocessing.Process for sandbox._Worker, around a forked child."""
+    """Enough of multiprocessing.Process for sandbox.Worker, around a forked child."""
 
     def __init__(self, pid: int) -> None:
         self.pid, self.exitcode, self.killed = pid, None, False
@@ -84,7 +84,7 @@ class FakeProcess:
             time.sleep(0.01)
 
 
-def fork_fake(script: list[bytes | float], hang: bool) -> tuple[sandbox._Worker, FakeProcess]:
+def fork_fake(script: list[bytes | float], hang: bool) -> tuple[sandbox.Worker, FakeProcess]:
     """A child that writes `script` (bytes are written, floats are pauses), then hangs or exits."""
     r, w = os.pipe()
     tr, tw = os.pipe()
@@ -105,7 +105,7 @@ def fork_fake(script: list[bytes | float], hang: bool) -> tuple[sandbox._Worker,
     os.close(w)
     os.close(tr)
     proc = FakeProcess(pid)
-    return sandbox._Worker(proc, Fd(r), None, reap=False, tasks=Fd(tw)), proc
+    return sandbox.Worker(proc, Fd(r), None, reap=False, tasks=Fd(tw)), proc
 
 
 # ------------------------------------------------------------------ frames
@@ -192,7 +192,7 @@ def drive(planned, monkeypatch: pytest.MonkeyPatch, workers: list[tuple[list[byt
         started.append(proc)
         return worker
 
-    monkeypatch.setattr(sandbox, "_start", fake_start)
+    monkeypatch.setattr(sandbox, "start_student", fake_start)
     t0 = time.monotonic()
     run = sandbox.run((), tasks, timeout=TIMEOUT, device="cpu", seed=1)
     elapsed = time.monotonic() - t0
@@ -251,7 +251,7 @@ def test_answers_over_the_budget_are_refused_as_they_arrive(planned, monkeypatch
     body = wire.encode({"type": "answer", "task": 0, "info": {}}, {"x": np.zeros(5000)})
     script = [CONFINED, LOADED] + [frame(body)] * 3
     started = []
-    monkeypatch.setattr(sandbox, "_start", lambda *a, **k: started.append(fork_fake(script, True)) or started[-1][0])
+    monkeypatch.setattr(sandbox, "start_student", lambda *a, **k: started.append(fork_fake(script, True)) or started[-1][0])
     run = sandbox.run((), tasks, timeout=TIMEOUT, device="cpu", seed=1)
     first = run.outcomes[tasks[0].id]
     assert first.message is None and first.problem == "protocol" and "over the limit" in first.detail

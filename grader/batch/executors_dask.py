@@ -6,7 +6,7 @@ tasks are in flight, so a class of 20,000 never sits in memory at once. Dask res
 task whose worker died and retries one that raised; a lost scheduler raises
 `SchedulerLost`, and what was already committed stays.
 
-Dask workers run the grader's own code (this module, `grader.batch.run.grade_shipment`);
+Dask workers run the grader's own code (this module, `grader.batch.grading.grade_shipment`);
 student code runs only inside the sandbox each worker starts, as on one machine.
 """
 from __future__ import annotations

@@ -9,44 +9,28 @@ from the whole gradebook at the end. One file never stops a batch: whatever goes
 reading, hashing, grading or committing it becomes that file's status.
 
 With `--scheduler`, submissions are graded on a Dask cluster (`executors_dask`): each task
-carries the submission's bytes (a `Shipment`), so workers need no shared filesystem.
+carries the submission's bytes (a `Shipment`), so workers need no shared filesystem. The key
+and what a rerun grades are `cache`, grading one submission `grading`, committing it `store`.
 """
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import os
 import secrets
 import sys
-import tempfile
-import time
 from dataclasses import dataclass
-from functools import lru_cache, partial
 from pathlib import Path
-from typing import Any, Iterator, Sequence
+from typing import Any, Sequence
 
-from grader import __version__
 from grader.intake import discover
-from grader.batch import gradebook
+from grader.batch import cache, gradebook, grading, store
+from grader.batch.cache import Settings
 from grader.intake import load
 from grader.cli.options import Parser, add_common, check_options
 from grader.errors import UsageError
 
 EXIT_ALL_GRADED, EXIT_SOME_NOT_GRADED = 0, 1
-
-
-@dataclass(frozen=True)
-class Settings:
-    """Options shared by every submission of one batch."""
-
-    seed: int
-    device: str
-    timeout: float | None
-
-    def key(self) -> str:
-        """The options part of the cache key."""
-        return json.dumps({"device": self.device, "timeout": self.timeout, "seed": self.seed}, sort_keys=True)
 
 
 @dataclass(frozen=True)
@@ -63,32 +47,6 @@ class Counts:
     def line(self) -> str:
         return (f"grade batch: graded {self.graded}, reused {self.reused}, regraded {self.regraded}, "
                 f"failed {self.failed}, skipped {self.skipped}; seed {self.seed}")
-
-
-@dataclass(frozen=True)
-class Outcome:
-    """What grading one entry produced: a result, or why there is none."""
-
-    status: str  # "passed", "failed" or "error"
-    result: Any = None  # GradeResult
-    message: str = ""
-    final: bool = True  # False: the grading machinery failed, not the submission; a rerun retries it
-
-
-@dataclass(frozen=True)
-class Shipment:
-    """A submission as it travels to a Dask worker: its bytes, not its path.
-
-    `spec` and `version` are what the coordinator's content key assumed; a worker whose
-    grader differs refuses to grade rather than store a result under the wrong key.
-    """
-
-    student: str
-    exercise: int
-    filename: str
-    data: bytes
-    spec: str
-    version: str
 
 
 def parser() -> argparse.ArgumentParser:
@@ -111,101 +69,6 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--policy", type=Path, metavar="TOML", help="the late policy (default: DIR/course.toml)")
     add_common(p)
     return p
-
-
-def _tree_files(base: Path, keep: Any = lambda rel: True) -> list[Path]:
-    return sorted(p for p in base.rglob("*") if p.is_file() and "__pycache__" not in p.parts
-                  and not p.name.endswith((".pyc", ".pyo")) and keep(p.relative_to(base)))
-
-
-def _hash_files(h: Any, base: Path, files: list[Path]) -> None:
-    for path in files:
-        h.update(path.relative_to(base).as_posix().encode() + b"\0")
-        h.update(hashlib.sha256(path.read_bytes()).digest())
-
-
-@lru_cache(maxsize=None)
-def grader_hash() -> str:
-    """A hash of the grader package's own files (code, templates, data) and its version."""
-    base = Path(__file__).resolve().parents[1]  # grader/, every subpackage
-    h = hashlib.sha256(__version__.encode() + b"\0")
-    _hash_files(h, base, _tree_files(base))
-    return h.hexdigest()
-
-
-@lru_cache(maxsize=None)
-def spec_hash(exercise: int) -> str:
-    """A hash of what an exercise's verdicts depend on: the grader's own code and version, and
-    the files its course declares for it (`Course.verdict_files`: its checks and reference, the
-    course's shared files, not the other exercises' files)."""
-    from grader.exercises import registry
-
-    h = hashlib.sha256(grader_hash().encode() + b"\0")
-    h.update(registry.active().verdict_hash(exercise).encode())
-    return h.hexdigest()
-
-
-def grade_entry(entry: discover.Entry, settings: Settings) -> Outcome:
-    """Grade one submission; anything that stops it becomes an 'error' outcome."""
-    from grader import api
-
-    try:
-        result = api.grade_path(entry.path, api.options(settings.seed, device=settings.device,
-                                                         timeout=settings.timeout), root=entry.root)
-    except (UsageError, LookupError) as exc:
-        return Outcome("error", message=str(exc))
-    except Exception as exc:  # a grader bug must not stop the batch
-        return Outcome("error", message=f"internal error: {type(exc).__name__}: {exc}")
-    return Outcome("passed" if result.passed else "failed", result)
-
-
-def ship(entry: discover.Entry, spec: str) -> Shipment | Outcome:
-    """The entry's bytes for a remote worker, or an 'error' outcome if it cannot be sent."""
-    try:
-        data = load.read_bytes(entry.path, entry.root)
-    except UsageError as exc:
-        return Outcome("error", message=str(exc))
-    return Shipment(entry.student, entry.exercise, entry.path.name, data, spec, __version__)
-
-
-def grade_shipment(shipment: Shipment, settings: Settings) -> Outcome:
-    """Runs on a Dask worker: grade the shipped bytes with the same sandbox and protocol."""
-    from grader.batch.executors_dask import prepare_worker
-
-    if shipment.version != __version__ or shipment.spec != spec_hash(shipment.exercise):
-        return Outcome("error", message=f"a Dask worker runs grader {__version__} with other checks for "
-                       f"exercise {shipment.exercise}: install the same grader on every worker", final=False)
-    prepare_worker()
-    with tempfile.TemporaryDirectory(prefix="grader-shipped-") as folder:
-        path = Path(folder) / Path(shipment.filename).name
-        path.write_bytes(shipment.data)
-        return grade_entry(discover.Entry(shipment.student, shipment.exercise, path), settings)
-
-
-def _row(entry: discover.Entry, key: str, outcome: Outcome) -> gradebook.Row:
-    from grader.results import gradescope
-    from grader.exercises.spec import load_exercise
-
-    term = (entry.submitted_at, entry.time_source, _content_hash(entry), entry.late)
-    if outcome.result is not None:
-        totals = outcome.result.totals
-        data = gradebook.with_diagnoses(gradescope.results(outcome.result), outcome.result)
-        return gradebook.Row(entry.student, entry.exercise, str(entry.path), key, outcome.status,
-                             totals.score, totals.max_score, data, time.time(), *term)
-    try:
-        full = load_exercise(entry.exercise).max_score
-    except LookupError:
-        full = 0.0
-    data = gradescope.failure_results(f"Could not grade: {outcome.message}") | {"max_score": full}
-    return gradebook.Row(entry.student, entry.exercise, str(entry.path), key, "error", 0.0, full, data, time.time(),
-                         *term)
-
-
-def _content_hash(entry: discover.Entry) -> str:
-    try:
-        return hashlib.sha256(load.read_bytes(entry.path, entry.root)).hexdigest()
-    except Exception:  # unreadable now: the attempt is still recorded
-        return ""
 
 
 def _seed(book: gradebook.Gradebook, wanted: int | None) -> int:
@@ -286,7 +149,7 @@ def grade_class(folder: Path, out: Path, *, seed: int | None = None, device: str
     try:
         settings = Settings(_seed(book, seed), device, timeout)
         policy.keep(book, course)
-        plan = _todo(book, entries, settings, force)
+        plan = cache.plan(book, entries, settings, force)
         skipped = found.skipped + plan.skipped
         print(f"grade batch: {_count(len(entries), 'submission')} ({plan.reused} already graded), "
               f"{_count(len(skipped), 'file')} skipped, seed {settings.seed}", file=sys.stderr)
@@ -326,45 +189,6 @@ def write_counts(path: Path, counts: Counts) -> None:
     path.write_text(json.dumps(asdict(counts), indent=2) + "\n", encoding="utf-8")
 
 
-@dataclass(frozen=True)
-class Plan:
-    """What a run must grade (entry, key), how many of those are new, and what it reuses or skips."""
-
-    todo: list[tuple[discover.Entry, str]]
-    fresh: int
-    reused: int
-    skipped: tuple[discover.Skipped, ...]
-
-
-def _todo(book: gradebook.Gradebook, entries: list[discover.Entry], settings: Settings, force: bool) -> Plan:
-    """Which entries to grade: new ones, changed ones (any part of the key), all with --force.
-
-    A file that cannot be read or hashed is skipped with the reason; the others go on."""
-    hashes: dict[int, str] = {}
-    todo, skipped, fresh, reused = [], [], 0, 0
-    options = settings.key()
-    for entry in entries:
-        try:
-            if entry.exercise not in hashes:
-                hashes[entry.exercise] = spec_hash(entry.exercise)
-            data = load.read_bytes(entry.path, entry.root)
-            key = gradebook.content_key(data, hashes[entry.exercise], __version__, settings.seed, options)
-            stored = book.key_of(entry.student, entry.exercise)
-        except UsageError as exc:
-            skipped.append(discover.Skipped(entry.path, str(exc)))
-            continue
-        except Exception as exc:  # one file never stops a batch
-            skipped.append(discover.Skipped(entry.path, f"could not be read or hashed ({type(exc).__name__}: "
-                                                        f"{str(exc)[:200]})"))
-            continue
-        if stored == key and not force:
-            reused += 1
-            continue
-        fresh += stored is None
-        todo.append((entry, key))
-    return Plan(todo, fresh, reused, tuple(skipped))
-
-
 def _cluster(args: argparse.Namespace) -> Any:
     """The Dask cluster to grade on (not yet connected), or None for this machine's pool."""
     if args.scheduler is None:
@@ -379,40 +203,6 @@ def _cluster(args: argparse.Namespace) -> Any:
     return executors_dask.Cluster(args.scheduler, executors_dask.Tls(args.tls_ca_file, args.tls_cert, args.tls_key))
 
 
-def _local(todo: list[tuple[discover.Entry, str]], settings: Settings,
-           jobs: int) -> Iterator[tuple[tuple[discover.Entry, str], Outcome]]:
-    from grader.containment import cgroups
-    from grader.batch.executors import LocalExecutor
-
-    cgroups.share_cpus(jobs)  # each worker's CPU is capped at its share of the machine
-    return LocalExecutor(jobs).map_unordered(lambda item: grade_entry(item[0], settings), todo)
-
-
-def _remote(todo: list[tuple[discover.Entry, str]], settings: Settings,
-            executor: Any) -> Iterator[tuple[tuple[discover.Entry, str], Outcome]]:
-    """Ship each entry's bytes to the cluster; one that cannot be sent is an 'error' outcome here."""
-    items = {(e.student, e.exercise): (e, k) for e, k in todo}
-    refused: list[tuple[tuple[discover.Entry, str], Outcome]] = []
-
-    def shipments() -> Iterator[Shipment]:
-        for entry, key in todo:
-            shipped = ship(entry, spec_hash(entry.exercise))
-            if isinstance(shipped, Shipment):
-                yield shipped
-            else:
-                refused.append(((entry, key), shipped))
-
-    def lost(shipment: Shipment, exc: BaseException) -> Outcome:
-        return Outcome("error", message=f"the Dask task failed: {type(exc).__name__}: {exc}", final=False)
-
-    for shipment, outcome in executor.map_unordered(partial(grade_shipment, settings=settings), shipments(),
-                                                    on_error=lost):
-        while refused:
-            yield refused.pop(0)
-        yield items[(shipment.student, shipment.exercise)], outcome
-    yield from refused
-
-
 def _run(book: gradebook.Gradebook, todo: list[tuple[discover.Entry, str]], settings: Settings, jobs: int,
          out: Path, cluster: Any = None, keep_executed: bool = False) -> int:
     """Grade everything in `todo`, committing each result as it arrives; returns the error count."""
@@ -422,43 +212,14 @@ def _run(book: gradebook.Gradebook, todo: list[tuple[discover.Entry, str]], sett
 
     errors = 0
     with (cluster if cluster is not None and todo else nullcontext()) as executor, Progress(len(todo)) as progress:
-        outcomes = _remote(todo, settings, executor) if executor is not None else _local(todo, settings, jobs)
+        outcomes = (grading.remote(todo, settings, executor) if executor is not None
+                    else grading.local(todo, settings, jobs))
         for (entry, key), outcome in outcomes:
             if outcome.final:
-                outcome = _commit(book, entry, key, outcome, out, keep_executed)
+                outcome = store.commit(book, entry, key, outcome, out, keep_executed)
             errors += outcome.status == "error"
             progress.advance(entry.student, entry.exercise, outcome)
     return errors
-
-
-def _commit(book: gradebook.Gradebook, entry: discover.Entry, key: str, outcome: Outcome, out: Path,
-            keep_executed: bool) -> Outcome:
-    """Store one result and write its reports; a failure here becomes that file's 'error' row."""
-    try:
-        _store(book, entry, key, outcome, out, keep_executed)
-        return outcome
-    except Exception as exc:  # one file never stops a batch
-        failed = Outcome("error", message=f"its result could not be stored: {type(exc).__name__}: {str(exc)[:200]}")
-    try:
-        _store(book, entry, "", failed, out, False)  # an empty key: a rerun retries it
-    except Exception as exc:
-        print(f"grade batch: {load.shown(entry.student)} exercise{entry.exercise}: could not be stored "
-              f"({type(exc).__name__}: {str(exc)[:200]})", file=sys.stderr)
-    return failed
-
-
-def _store(book: gradebook.Gradebook, entry: discover.Entry, key: str, outcome: Outcome, out: Path,
-           keep_executed: bool) -> None:
-    from grader.batch import summary as classreport
-
-    row = _row(entry, key, outcome)
-    classreport.write_submission_reports(out / "reports", entry.student, entry.exercise, outcome.result, row.result)
-    if keep_executed and outcome.result is not None and entry.path.suffix.lower() == ".ipynb":
-        from grader.results.executed import write_executed
-
-        write_executed(entry.path, outcome.result, classreport.report_dir(out / "executed", entry.student)
-                       / f"exercise{entry.exercise}.ipynb")
-    book.put(row, __version__)  # committed: a rerun will not grade this one again
 
 
 def _write_outputs(out: Path, book: gradebook.Gradebook, skipped: tuple[discover.Skipped, ...],

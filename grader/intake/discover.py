@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Callable, Iterator, Sequence
 
 from grader.intake import lms, load
+from grader.intake.lms import Skipped
 from grader.errors import UsageError
 
 SUFFIXES = (".py", ".ipynb")
@@ -24,14 +25,6 @@ class Entry:
     submitted_at: float | None = None  # seconds since the epoch, from `time_source`
     time_source: str = ""  # lms.MTIME, lms.CANVAS_LATE, lms.GRADESCOPE or lms.GIT
     late: bool = False  # the LMS marked it late
-
-
-@dataclass(frozen=True)
-class Skipped:
-    """A file that is not graded, and why."""
-
-    path: Path
-    reason: str
 
 
 @dataclass(frozen=True)
@@ -85,8 +78,7 @@ def _candidates(root: Path) -> tuple[list[lms.Candidate], list[Skipped]]:
     """Candidates from every layout (plain, Canvas, Gradescope, GitHub Classroom) and the files
     an LMS layout could not map to a student; hidden files and folders are ignored."""
     if (root / lms.METADATA).is_file() and not (root / lms.METADATA).is_symlink():
-        found, unmapped = lms.gradescope(root, walk)
-        return found, [Skipped(u.path, u.reason) for u in unmapped]
+        return lms.gradescope(root, walk)
     children = [c for c in sorted(root.iterdir()) if not _hidden(c.name)]
     folders = [c for c in children if c.is_dir() and not c.is_symlink()]
     repos = lms.classroom_students([f for f in folders if lms.is_repository(f)])

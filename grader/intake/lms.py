@@ -39,7 +39,9 @@ class Candidate:
 
 
 @dataclass(frozen=True)
-class Unmapped:
+class Skipped:
+    """A file that is not graded, and why."""
+
     path: Path
     reason: str
 
@@ -177,10 +179,11 @@ def _key(mapping: dict, name: str) -> Any:
     return mapping.get(name, mapping.get(":" + name)) if isinstance(mapping, dict) else None
 
 
-def gradescope(root: Path, walk: Callable[[Path], Iterator[Path]]) -> tuple[list[Candidate], list[Unmapped]]:
-    """The files of a Gradescope export, one candidate per submitter; folders not in the metadata unmapped."""
+def gradescope(root: Path, walk: Callable[[Path], Iterator[Path]]) -> tuple[list[Candidate], list[Skipped]]:
+    """The files of a Gradescope export, one candidate per submitter; the files of folders not in the
+    metadata skipped."""
     meta = root / METADATA
-    unmapped: list[Unmapped] = []
+    skipped: list[Skipped] = []
     try:
         if meta.is_symlink():
             raise ValueError("a symbolic link")
@@ -189,7 +192,7 @@ def gradescope(root: Path, walk: Callable[[Path], Iterator[Path]]) -> tuple[list
         data = load_yaml(meta.read_bytes().decode("utf-8"))
     except Exception as exc:  # a broken export is reported, not a traceback
         data = {}
-        unmapped.append(Unmapped(meta, f"{METADATA} could not be read ({type(exc).__name__}): no folder is mapped"))
+        skipped.append(Skipped(meta, f"{METADATA} could not be read ({type(exc).__name__}): no folder is mapped"))
     subs = {str(k).lstrip(":"): v for k, v in data.items()} if isinstance(data, dict) else {}
     out: list[Candidate] = []
     for child in sorted(root.iterdir()):
@@ -201,12 +204,12 @@ def gradescope(root: Path, walk: Callable[[Path], Iterator[Path]]) -> tuple[list
         ids = [i for i in ids if i]
         files = list(walk(child)) if child.is_dir() and not child.is_symlink() else [child]
         if not ids:
-            unmapped += [Unmapped(f, f"not mapped to a student: {child.name} has no submitter in {METADATA}")
+            skipped += [Skipped(f, f"not mapped to a student: {child.name} has no submitter in {METADATA}")
                          for f in files]
             continue
         when = timestamp(_key(record, "created_at"))
         out += [Candidate(i, f, when, GRADESCOPE if when is not None else "") for i in ids for f in files]
-    return out, unmapped
+    return out, skipped
 
 
 # ------------------------------------------------------------------ GitHub Classroom

@@ -1,7 +1,7 @@
 """Imported only by the warm forkserver, first of its preloads (`warm.preloads`).
 
 It makes the forkserver a subreaper: descendants orphaned when a worker dies are then
-re-parented to it instead of init, so the judge can find and kill them (`sandbox._sweep`),
+re-parented to it instead of init, so the judge can find and kill them (`process.sweep`),
 and when the forkserver exits (its judge died) it kills every descendant it still has, then
 leaves at once (`os._exit`: no interpreter shutdown, whose garbage collection over torch's
 objects costs about half a second). It turns the garbage collector off for the preloads

@@ -3,20 +3,23 @@
 The same probe runs the student's function in the worker and the reference in the judge,
 so both answers take the same form. A probe never sees an expected value: it only builds
 inputs from the arrays it is given, calls the function, and describes what came back
-(values as arrays, facts such as dtype, device, identity or mutation as JSON).
+(values as arrays, facts such as dtype, device, identity or mutation as JSON: `describe`).
+Course probe modules import what they need from here.
 """
 from __future__ import annotations
 
 import inspect
 from contextlib import nullcontext
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Callable
 
 import numpy as np
 import torch
 
-Arrays = dict[str, np.ndarray]
-Info = dict[str, Any]
+from grader.worker.describe import Answer, Arrays, describe_into
+# the rest of the probe API that course probe modules import from here
+from grader.worker.describe import dtype_name  # noqa: F401
+from grader.worker.usage import UsageMode  # noqa: F401
 
 
 class MissingFunction(Exception):
@@ -27,73 +30,11 @@ class SignatureMismatch(Exception):
     """The function cannot be called with the contract's arguments."""
 
 
-@dataclass
-class Answer:
-    """What a probe produced: JSON facts and numeric arrays."""
-
-    info: Info = field(default_factory=dict)
-    arrays: Arrays = field(default_factory=dict)
-
-    def describe(self, key: str, value: Any, depth: int = 0) -> None:
-        """Record `value` under `key`: its kind, dtype, shape, device and data."""
-        self.info[key] = describe_into(self.arrays, key, value, depth)
-
-
 @dataclass(frozen=True)
 class ProbeEnv:
     """Where the probe runs: the device for tensors it creates."""
 
     device: str = "cpu"
-
-
-def dtype_name(dtype: Any) -> str:
-    return str(dtype).replace("torch.", "")
-
-
-def describe_into(arrays: Arrays, key: str, value: Any, depth: int = 0) -> Info:
-    """Describe any value as JSON facts, storing numeric data in `arrays[key]`."""
-    if isinstance(value, torch.Tensor):
-        return _describe_tensor(arrays, key, value)
-    if isinstance(value, np.ndarray):
-        kind = "ndarray" if type(value) is np.ndarray else f"ndarray subclass {type(value).__name__}"
-        plain = np.array(value, copy=True).view(np.ndarray)
-        info: Info = {"kind": kind, "dtype": str(plain.dtype), "shape": list(plain.shape)}
-        if plain.dtype.kind in "biuf":
-            arrays[key] = plain
-        return info
-    if isinstance(value, np.generic):
-        return {"kind": "numpy scalar", "dtype": str(value.dtype), "value": _plain_number(value)}
-    if type(value) in (bool, int, float):
-        return {"kind": type(value).__name__, "value": value}
-    if value is None:
-        return {"kind": "none"}
-    if type(value) in (tuple, list) and depth < 2:
-        items = [describe_into(arrays, f"{key}.{i}", v, depth + 1) for i, v in enumerate(value[:16])]
-        return {"kind": type(value).__name__, "length": len(value), "items": items}
-    return {"kind": "object", "type": type(value).__name__[:80]}
-
-
-def _plain_number(value: np.generic) -> Any:
-    item = value.item()
-    return item if type(item) in (bool, int, float) else repr(item)[:80]
-
-
-def _describe_tensor(arrays: Arrays, key: str, value: torch.Tensor) -> Info:
-    info: Info = {
-        "kind": "tensor" if type(value) is torch.Tensor else f"tensor subclass {type(value).__name__}",
-        "dtype": dtype_name(value.dtype),
-        "shape": list(value.shape),
-        "device": str(value.device),
-        "requires_grad": bool(value.requires_grad),
-        "is_leaf": bool(value.is_leaf),
-        "grad_fn": type(value.grad_fn).__name__ if value.grad_fn is not None else None,
-    }
-    data = torch.Tensor.detach(value).to("cpu")
-    if data.dtype in (torch.bfloat16, torch.float16):
-        data = data.float()
-    if data.is_floating_point() or data.dtype in (torch.bool, torch.int64, torch.int32, torch.uint8):
-        arrays[key] = np.array(data.numpy(), copy=True)
-    return info
 
 
 # -- building inputs ---------------------------------------------------------------
@@ -283,69 +224,3 @@ def get(name: str) -> Callable[..., Answer]:
     if name not in PROBES:
         load_extensions()
     return PROBES[name]
-
-
-# -- what a training run used, seen below any name the submission may have captured --------
-
-
-def _optim_dir() -> str:
-    import os
-
-    import torch.optim
-
-    return os.path.dirname(torch.optim.__file__) + os.sep
-
-
-class UsageMode(torch.overrides.TorchFunctionMode):
-    """Records, at torch's own dispatch (which no import-time capture of a method, a hook
-    or `__wrapped__` sidesteps), the in-place writes to leaf tensors that require grad made
-    from torch.optim's code, every linear-layer call (`nn.Linear`, its `forward`, F.linear)
-    and every backward pass (`backward()`, `torch.autograd.grad`).
-    """
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.optimizer_writes = 0
-        self.optimizers: list[str] = []
-        self.linear_calls = 0
-        self.backward_calls = 0
-        self._optim = _optim_dir()
-
-    def __torch_function__(self, func: Any, types: Any, args: tuple[Any, ...] = (),
-                           kwargs: dict[str, Any] | None = None) -> Any:
-        name = getattr(func, "__name__", "")
-        if func is torch.nn.functional.linear or name == "linear" and getattr(func, "__module__", "") in (
-                "torch._C._nn", "torch.nn.functional"):
-            self.linear_calls += 1
-        elif name in ("backward", "grad") and getattr(func, "__self__", None) is None:
-            self.backward_calls += 1
-        elif (name.endswith("_") and not name.endswith("__")) or name.startswith("__i"):
-            self._check_write(args)
-        return func(*args, **(kwargs or {}))
-
-    def _check_write(self, args: tuple[Any, ...]) -> None:
-        first = args[0] if args else None
-        targets = first if type(first) in (list, tuple) else [first]
-        if not any(isinstance(t, torch.Tensor) and t.is_leaf and t.requires_grad for t in targets[:64]):
-            return
-        import sys
-
-        frame, label = sys._getframe(2), None
-        while frame is not None:
-            path = frame.f_code.co_filename
-            if path.startswith(self._optim):
-                owner = frame.f_locals.get("self")
-                if isinstance(owner, torch.optim.Optimizer):
-                    label = type(owner).__name__[:80]
-                    break
-                label = label or path[len(self._optim):].removesuffix(".py")[:80]
-            frame = frame.f_back
-        if label is None:
-            return
-        self.optimizer_writes += 1
-        if label not in self.optimizers and len(self.optimizers) < 10:
-            self.optimizers.append(label)
-
-    def facts(self) -> dict[str, Any]:
-        return {"optimizer_writes": self.optimizer_writes, "optimizer_names": list(self.optimizers),
-                "linear_calls": self.linear_calls, "backward_calls": self.backward_calls}

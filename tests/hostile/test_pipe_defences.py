@@ -21,7 +21,7 @@ from nbformat.v4 import new_code_cell, new_notebook
 
 from conftest import grade
 from grader.judge import expected, failures, reference_runs
-from grader.sandbox import run as sandbox
+from grader.sandbox import process, run as sandbox
 from grader.protocol import wire
 from grader.protocol.jobs import Unit
 from grader.results.model import Frame, StudentError
@@ -54,7 +54,7 @@ def test_stall_mid_frame_hangs_the_judge_without_the_frame_deadline(tmp_path: Pa
     thread.start()
     thread.join(timeout + 10)
     hung = not done.is_set()
-    for pid in list(sandbox._LIVE):  # let the stuck judge go
+    for pid in list(process.LIVE):  # let the stuck judge go
         try:
             os.kill(pid, signal.SIGKILL)
         except ProcessLookupError:

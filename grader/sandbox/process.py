@@ -1,0 +1,159 @@
+"""A running worker process, seen from the judge: its pipes, its clock, and its death.
+
+A worker is killed with everything it made (its cgroup, its descendants through /proc, its
+process group); the forkserver's orphans that belong to no live worker are swept up after.
+"""
+from __future__ import annotations
+
+import os
+import pickle
+import signal
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from grader.containment import cgroups
+from grader.containment import isolation
+from grader.containment import reaper
+from grader.protocol import wire
+from grader.protocol.jobs import Task
+
+from grader.sandbox.warm import bare_main, context
+
+LIVE: set[int] = set()  # pids of this judge's workers that are running now
+LIVE_LOCK = threading.Lock()
+
+
+@dataclass
+class Worker:
+    """One worker process and the judge's ends of its pipes."""
+
+    process: Any
+    conn: Any
+    group: cgroups.Group | None = None
+    # kill descendants through /proc, and orphans under the forkserver ("subreaper", judge side)
+    reap: bool = field(default_factory=lambda: "subreaper" not in isolation.disabled_by_test())
+    started: float = field(default_factory=time.monotonic)
+    tasks: Any = None  # the judge's end of the pipe that carries each task's inputs when it starts
+    received: int = 0  # bytes of answers read from this worker
+    closed: bool = False
+
+
+    def receive(self, deadline: float, cap: int = wire.MAX_MESSAGE_BYTES) -> tuple[wire.Message | None, str, str]:
+        """The next whole message, read before `deadline`: (message, problem, detail).
+
+        The deadline covers the whole frame; more than `cap` bytes is refused as it arrives.
+        """
+        if self.closed:
+            return None, "crash", "the worker was already stopped"
+        try:
+            data = wire.read_frame(self.conn.fileno(), deadline, min(cap, wire.MAX_MESSAGE_BYTES),
+                                   self.process.sentinel)
+        except wire.Stalled:
+            return None, "timeout", ""
+        except wire.Closed:
+            return None, "crash", self.death()
+        except wire.WireError as exc:
+            return None, "protocol", str(exc)
+        self.received += len(data)
+        try:
+            return wire.decode(data), "", ""
+        except wire.WireError as exc:
+            return None, "protocol", str(exc)
+
+    def send(self, task: Task, deadline: float) -> str:
+        """Hand one task to the worker, before `deadline`; "" or the problem ("timeout", "crash")."""
+        if self.tasks is None or self.closed:
+            return "crash"
+        try:
+            wire.write_frame(self.tasks.fileno(), pickle.dumps(task, protocol=pickle.HIGHEST_PROTOCOL), deadline)
+        except wire.Stalled:
+            return "timeout"
+        except wire.Closed:
+            return "crash"
+        return ""
+
+    def __enter__(self) -> "Worker":
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.kill()
+
+    def clock(self) -> float:
+        """The worker tree's CPU seconds (its cgroup's count), or the wall clock without one."""
+        used = cgroups.cpu_seconds(self.group)
+        return time.monotonic() if used is None else used
+
+    def death(self) -> str:
+        self.process.join(1)
+        code = self.process.exitcode
+        if code is None:
+            return "the worker stopped answering"
+        if code < 0:
+            try:
+                return f"the process was killed by {signal.Signals(-code).name}"
+            except ValueError:
+                return f"the process was killed by signal {-code}"
+        return f"the process exited with status {code}"
+
+    def kill(self) -> None:
+        """SIGKILL the worker and every descendant it made, wherever they went (once; idempotent)."""
+        if self.closed:
+            return
+        self.closed = True
+        pid = self.process.pid
+        if self.group is not None:
+            cgroups.kill(self.group)
+        if pid is not None and self.reap:
+            reaper.kill_descendants(pid)
+        if pid is not None and hasattr(os, "killpg"):
+            try:
+                os.killpg(pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
+        try:
+            self.process.kill()
+        except Exception:  # already gone
+            pass
+        self.process.join(5)
+        self.conn.close()
+        if self.tasks is not None:
+            self.tasks.close()
+        with LIVE_LOCK:
+            LIVE.discard(pid)
+        if self.group is not None:
+            cgroups.kill(self.group)
+            cgroups.remove(self.group)
+        if self.reap:
+            sweep()
+
+
+def sweep() -> None:
+    """Kill the forkserver's descendants that belong to no running worker (escaped orphans)."""
+    pid = forkserver_pid()
+    if pid is None:
+        return
+    with LIVE_LOCK:  # no worker starts while we look
+        table = reaper.parents()
+        for child in [p for p, parent in table.items() if parent == pid and p not in LIVE]:
+            reaper.kill_descendants(child)
+            try:
+                os.kill(child, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
+
+
+def launch(proc: Any) -> None:
+    """Start a worker process and record it as live, atomically with respect to `sweep`."""
+    with LIVE_LOCK, bare_main():
+        proc.start()
+        LIVE.add(proc.pid)
+
+
+def forkserver_pid() -> int | None:
+    if context().get_start_method() != "forkserver":
+        return None
+    from multiprocessing import forkserver
+
+    return getattr(forkserver._forkserver, "_forkserver_pid", None)  # type: ignore[attr-defined]
