@@ -92,6 +92,21 @@ def short_temp_dir() -> None:
 _STOPPER_REGISTERED = False
 
 
+@contextmanager
+def _tracker_later() -> Iterator[None]:
+    """multiprocessing starts its resource tracker (a Python process of its own) before the
+    forkserver; hold it back until the forkserver is spawned (workers get its descriptor at
+    their start, by when it runs)."""
+    from multiprocessing import resource_tracker
+
+    real = resource_tracker.ensure_running
+    resource_tracker.ensure_running = lambda: None  # type: ignore[assignment]
+    try:
+        yield
+    finally:
+        resource_tracker.ensure_running = real  # type: ignore[assignment]
+
+
 def warm_up(notebooks: bool = True) -> None:
     """Start the forkserver now, so its imports overlap with the judge's own work."""
     global _STOPPER_REGISTERED
@@ -100,8 +115,11 @@ def warm_up(notebooks: bool = True) -> None:
         from multiprocessing import forkserver
 
         short_temp_dir()
-        with bare_main():
+        with bare_main(), _tracker_later():
             forkserver.ensure_running()
+        from multiprocessing import resource_tracker
+
+        resource_tracker.ensure_running()  # after the forkserver's spawn: its torch import starts first
         if not _STOPPER_REGISTERED:
             _STOPPER_REGISTERED = True
             atexit.register(shut_down)  # runs before multiprocessing's own exit handler
