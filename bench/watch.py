@@ -81,7 +81,7 @@ def main() -> None:
                 proc.wait(timeout=60)
             w, c = statistics.median(warm_times), statistics.median(cold_times)
             rows.append((n, w, c))
-            print(f"exercise{n}: watch re-grade {w:.2f} s, cold grade {c:.2f} s, ratio {w / c:.2f} "
+            print(f"exercise{n}: watch re-grade {w * 1000:.0f} ms, cold grade {c:.2f} s, ratio {w / c:.3f} "
                   f"({args.rounds} rounds, medians)", flush=True)
     print("re-grade latency includes the watcher's wake-up: inotify, then QUIET_SECONDS without "
           "events (grader/cli/watch.py; without inotify, polling: up to POLL_SECONDS + SETTLE_SECONDS)")

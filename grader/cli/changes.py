@@ -1,7 +1,8 @@
 """Being told when a file may have changed: inotify on Linux, a poll elsewhere.
 
 `Changes(path)` watches the file's folder (editors often save by renaming a new file into
-place) and `wait(timeout)` returns True as soon as an event names the file, False when the
+place) and `wait(timeout)` returns as soon as an event names the file: what happened to it
+(`MODIFIED`, or `SAVED` when it was closed after writing or renamed into place), or 0 when the
 timeout passes first. Where inotify cannot be had (another OS, no libc, a limit reached) it
 returns False after the timeout, and the caller's fingerprint check is the poll. Either way the
 caller decides what a change is (the content's digest): events only say when to look.
@@ -18,6 +19,7 @@ from pathlib import Path
 
 IN_MODIFY, IN_CLOSE_WRITE, IN_MOVED_TO, IN_CREATE = 0x2, 0x8, 0x80, 0x100
 _MASK = IN_MODIFY | IN_CLOSE_WRITE | IN_MOVED_TO | IN_CREATE
+MODIFIED, SAVED = 1, 2  # what `wait` reports: written to, or closed after writing / renamed into place
 _EVENT = struct.Struct("iIII")  # wd, mask, cookie, len; then `len` bytes of NUL-padded name
 
 
@@ -33,36 +35,39 @@ class Changes:
         """Whether events come (False: the caller only has its own polling)."""
         return self.fd is not None
 
-    def wait(self, timeout: float) -> bool:
-        """True when an event names the file before `timeout` seconds pass."""
+    def wait(self, timeout: float) -> int:
+        """What happened to the file (MODIFIED, SAVED) once an event names it before `timeout`
+        seconds pass; 0 when none does."""
         if self.fd is None:
             time.sleep(timeout)
-            return False
+            return 0
         deadline = time.monotonic() + timeout
         while True:
             remaining = deadline - time.monotonic()
             if remaining <= 0 or not select.select([self.fd], [], [], remaining)[0]:
-                return False
-            if self._drain():
-                return True
+                return 0
+            found = self._drain()
+            if found:
+                return found
 
-    def _drain(self) -> bool:
-        """Read the pending events; whether one names the file."""
+    def _drain(self) -> int:
+        """Read the pending events; what the last one naming the file says (0: none names it)."""
         assert self.fd is not None
         try:
             data = os.read(self.fd, 64 * 1024)
         except BlockingIOError:
-            return False
+            return 0
         except OSError:
             self.close()
-            return False
-        hit, at = False, 0
+            return 0
+        found, at = 0, 0
         while at + _EVENT.size <= len(data):
-            _wd, _mask, _cookie, size = _EVENT.unpack_from(data, at)
+            _wd, mask, _cookie, size = _EVENT.unpack_from(data, at)
             name = data[at + _EVENT.size:at + _EVENT.size + size].rstrip(b"\0")
-            hit = hit or name == self.name
+            if name == self.name:
+                found = SAVED if mask & (IN_CLOSE_WRITE | IN_MOVED_TO) else MODIFIED
             at += _EVENT.size + size
-        return hit
+        return found
 
     def close(self) -> None:
         if self.fd is not None:

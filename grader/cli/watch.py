@@ -1,8 +1,9 @@
 """`grade --watch FILE [options]`: grade FILE again each time it is saved.
 
 One process for the whole session: the warm parent (the preloaded forkserver) stays alive
-between grades, and one seed is kept (the one given, else one drawn at the start) so the
-reference's answers are computed once. Each grade prints the report (after clearing the
+between grades, a confined student worker waits for the next save (`grader.sandbox.spare`),
+and one seed is kept (the one given, else one drawn at the start) so the reference's answers
+are computed once. Each grade prints the report (after clearing the
 screen on a terminal) and rewrites the `--json` / `--report` files. Ctrl-C ends it; the
 forkserver and every worker are stopped on the way out (exit status 130).
 """
@@ -15,13 +16,14 @@ import time
 from pathlib import Path
 from typing import Callable, Sequence
 
-from grader.cli.changes import Changes  # noqa: F401 - watch.Changes(path)
+from grader.cli.changes import SAVED, Changes  # noqa: F401 - watch.Changes(path)
 from grader.errors import UsageError
 
 POLL_SECONDS = 0.1  # without inotify: how often the file is looked at
 RECHECK_SECONDS = 1.0  # with inotify: looked at anyway this often (a file system that sends no events)
 SETTLE_SECONDS = 0.05  # polling: a change must stay the same this long (editors write in steps)
 QUIET_SECONDS = 0.02  # inotify: a change is read once no event has come for this long
+SAVED_QUIET_SECONDS = 0.003  # ... or this long, after the file was closed or renamed into place
 CLEAR = "\x1b[2J\x1b[H"
 
 
@@ -56,16 +58,17 @@ def wait_for_change(path: Path, last: tuple[int, int, str] | None,
 
 
 def _wait_for_events(path: Path, last: tuple[int, int, str] | None, changes: Changes) -> tuple[int, int, str]:
+    saved = False  # whether the last event said the file was closed after writing or renamed into place
     while True:
         now = fingerprint(path)
         if now is not None and (last is None or now[2] != last[2]):
-            while changes.wait(QUIET_SECONDS):
-                pass
+            while event := changes.wait(SAVED_QUIET_SECONDS if saved else QUIET_SECONDS):
+                saved = event == SAVED  # the writes stop once no event comes for the quiet time
             settled = fingerprint(path)
             if settled == now:
                 return now
             continue
-        changes.wait(RECHECK_SECONDS)
+        saved = changes.wait(RECHECK_SECONDS) == SAVED
 
 
 def _without_watch(argv: Sequence[str]) -> list[str]:
@@ -98,6 +101,7 @@ def main(argv: Sequence[str]) -> int:
                 sys.stdout.write(CLEAR)
             _grade_once(app, args)
             print(f"watching {path.name} (Ctrl-C to stop)", file=sys.stderr, flush=True)
+            _spare_worker()
             last = wait_for_change(path, last, changes=changes)
     except KeyboardInterrupt:
         changes.close()
@@ -106,6 +110,18 @@ def main(argv: Sequence[str]) -> int:
 
         warm.shut_down()
         return 130
+
+
+def _spare_worker() -> None:
+    """A confined worker waiting for the next save (`grader.sandbox.spare`); if one cannot be
+    made now, the next grade starts its own and reports what went wrong."""
+    from grader.errors import GraderBug
+    from grader.sandbox import spare
+
+    try:
+        spare.prepare()
+    except (GraderBug, UsageError, OSError):
+        spare.discard()
 
 
 def _grade_once(app, args: list[str]) -> None:  # type: ignore[no-untyped-def]

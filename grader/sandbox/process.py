@@ -17,7 +17,7 @@ from grader.containment import cgroups
 from grader.containment import isolation
 from grader.containment import reaper
 from grader.protocol import wire
-from grader.protocol.jobs import Task
+from grader.protocol.jobs import Task, Unit
 
 from grader.sandbox.warm import bare_main, context
 
@@ -62,8 +62,9 @@ class Worker:
         except wire.WireError as exc:
             return None, "protocol", str(exc)
 
-    def send(self, task: Task, deadline: float) -> str:
-        """Hand one task to the worker, before `deadline`; "" or the problem ("timeout", "crash")."""
+    def send(self, task: Task | tuple[Unit, ...], deadline: float) -> str:
+        """Hand one task (or a spare its submission) to the worker, before `deadline`; "" or the
+        problem ("timeout", "crash")."""
         if self.tasks is None or self.closed:
             return "crash"
         try:

@@ -18,6 +18,7 @@ from grader.containment import isolation
 from grader.protocol import wire
 from grader.protocol.jobs import Limits, Task, Unit
 
+from grader.sandbox import spare as spares
 from grader.sandbox.process import Worker
 from grader.sandbox.student import confirmation, default_limits, make_request, start_student
 from grader.sandbox.workdir import read_output, remove, unit_outputs
@@ -109,9 +110,12 @@ def run(units: tuple[Unit, ...], tasks: list[Task], *, timeout: float, device: s
     deadlines = _Deadlines(t0 + timeout, order, weights or {})
     state = _Progress()
     pending = list(tasks)
-    work = Path(tempfile.mkdtemp(prefix="grader-"))
+    key = spares.Key(device, seed, limits, stop_on_unit_error, request)
+    spares.remember(key)
+    ready = spares.take(key)  # a confined worker already waiting (`grade --watch`), or None
+    work = ready.work if ready is not None else Path(tempfile.mkdtemp(prefix="grader-"))
     box, log = work / "box", work / "output.log"
-    box.mkdir()
+    box.mkdir(exist_ok=True)
     restarts = 0
     try:
         while pending:
@@ -119,11 +123,14 @@ def run(units: tuple[Unit, ...], tasks: list[Task], *, timeout: float, device: s
                 _fail_current(pending, state.outcomes, "timeout", "")  # no time left to start a worker for it
                 continue
             # The one owner of a student worker's life: it is killed on every way out of here.
-            with start_student(units, str(box), str(log), device, seed, limits, stop_on_unit_error, request) as worker:
+            with ready.worker if ready is not None else start_student(
+                    units, str(box), str(log), device, seed, limits, stop_on_unit_error, request) as worker:
                 try:
+                    confirmed = _hand_over(ready, units, t0 + timeout)
                     problem = _session(worker, units, log, pending, state, deadlines, t0 + timeout, timeout, request,
-                                       stop_on_unit_error, caps or {})
+                                       stop_on_unit_error, caps or {}, confirmed)
                 finally:
+                    ready = None
                     state.received += worker.received
             if problem == "stop":
                 break
@@ -136,12 +143,22 @@ def run(units: tuple[Unit, ...], tasks: list[Task], *, timeout: float, device: s
         return RunOutcome(state.outcomes, state.load_errors, state.load_problem, read_output(log), state.layers,
                           time.monotonic() - t0, state.unit_outputs, state.load_errors_more)
     finally:
+        if ready is not None:  # taken but never used (no task to run)
+            ready.worker.kill()
         remove(work)
+
+
+def _hand_over(ready: spares.Spare | None, units: tuple[Unit, ...], deadline: float) -> tuple[str, ...] | None:
+    """Send a spare the submission; the layers it confirmed when it started (None: no spare)."""
+    if ready is None:
+        return None
+    ready.worker.send(units, max(deadline, time.monotonic() + CONFIRM_GRACE))  # a failure shows as no "loaded"
+    return ready.layers
 
 
 def _session(worker: Worker, units: tuple[Unit, ...], log: Path, pending: list[Task], state: _Progress,
              deadlines: _Deadlines, end: float, timeout: float, request: isolation.Request,
-             stop_on_unit_error: bool, caps: dict[int, int]) -> str:
+             stop_on_unit_error: bool, caps: dict[int, int], confirmed: tuple[str, ...] | None = None) -> str:
     """One worker's share of the run: confirm, load, answer tasks in order.
 
     Returns "" when every task is answered, "stop" when the submission did not load,
@@ -149,7 +166,8 @@ def _session(worker: Worker, units: tuple[Unit, ...], log: Path, pending: list[T
     """
     load_deadline = end if state.first else deadlines.of(pending[0].function)
     # The confirmation comes before any student code: the grader's own start-up, not the student's time.
-    confirmed = confirmation(worker, max(load_deadline, time.monotonic() + CONFIRM_GRACE), request)
+    if confirmed is None:
+        confirmed = confirmation(worker, max(load_deadline, time.monotonic() + CONFIRM_GRACE), request)
     if state.first:
         state.layers = confirmed
     msg, problem, detail = worker.receive(load_deadline, LOADED_CAP)

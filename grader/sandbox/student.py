@@ -17,10 +17,11 @@ from grader.sandbox.warm import context
 from grader.sandbox.workdir import remove
 
 
-def start_student(units: tuple[Unit, ...], box: str, log: str, device: str, seed: int,
+def start_student(units: tuple[Unit, ...] | None, box: str, log: str, device: str, seed: int,
                   limits: Limits, stop_on_unit_error: bool, request: isolation.Request) -> Worker:
     """Fork a student worker. It gets no task inputs here: each follows on its own pipe when
-    that task starts (`Worker.send`), so nothing the submission runs at import can read them."""
+    that task starts (`Worker.send`), so nothing the submission runs at import can read them.
+    `units=None` makes a spare: the submission follows on that pipe too, once it is confined."""
     from grader.sandbox import entry
 
     ctx = context()

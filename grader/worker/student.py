@@ -131,6 +131,17 @@ def next_task(tasks: Connection | None) -> Task | None:
     return pickle.loads(data) if data else None  # judge -> worker: the judge's own objects
 
 
+def next_units(tasks: Connection | None) -> tuple[Unit, ...] | None:
+    """A spare worker's submission, sent by the judge once it has one (None: it was not needed)."""
+    if tasks is None:
+        return None
+    try:
+        units = pickle.loads(tasks.recv_bytes())  # judge -> worker: the judge's own objects
+    except (EOFError, OSError):
+        return None
+    return units if isinstance(units, tuple) and all(isinstance(u, Unit) for u in units) else None
+
+
 def _answer(conn: Connection, data: bytes) -> None:
     """Flush what the task printed (the judge may stop us once it has the answer), then answer."""
     try:
@@ -155,12 +166,15 @@ def main(job: WorkerJob, conn: Connection, tasks: Connection | None = None) -> N
         conn.send_bytes(wire.encode({"type": "confined", "layers": layers, "missing": missing}))
         if missing:
             return
+        units = job.units if job.units is not None else next_units(tasks)
+        if units is None:
+            return
         torch.set_num_threads(job.limits.threads)
         random.seed(job.seed)
         np.random.seed(job.seed % 2**32)
         torch.manual_seed(job.seed)
-        ns, errors, more = load(job.units, job.stop_on_unit_error)
-        names = {u.filename for u in job.units}
+        ns, errors, more = load(units, job.stop_on_unit_error)
+        names = {u.filename for u in units}
         conn.send_bytes(wire.encode({"type": "loaded", "errors": errors, "more_errors": more,
                                      "offsets": OFFSETS[:10_000]}))
         env = probes.ProbeEnv(device=job.device)
