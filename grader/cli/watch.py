@@ -95,6 +95,9 @@ def main(argv: Sequence[str]) -> int:
     terminal = sys.stdout.isatty()
     last = fingerprint(path)
     changes = Changes(path)  # from before the first grade: a save made during it is not missed
+    from grader.sandbox import process
+
+    process.hold_cleanup()  # each grade's workers are stopped once its report is out
     try:
         while True:
             if terminal:
@@ -116,8 +119,9 @@ def _spare_worker() -> None:
     """A confined worker waiting for the next save (`grader.sandbox.spare`); if one cannot be
     made now, the next grade starts its own and reports what went wrong."""
     from grader.errors import GraderBug
-    from grader.sandbox import spare
+    from grader.sandbox import process, spare
 
+    process.cleanup()  # the last grade's workers and folders, now that its report is out
     try:
         spare.prepare()
     except (GraderBug, UsageError, OSError):

@@ -5,13 +5,14 @@ process group); the forkserver's orphans that belong to no live worker are swept
 """
 from __future__ import annotations
 
+import atexit
 import os
 import pickle
 import signal
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Callable
 
 from grader.containment import cgroups
 from grader.containment import isolation
@@ -23,6 +24,31 @@ from grader.sandbox.warm import bare_main, context
 
 LIVE: set[int] = set()  # pids of this judge's workers that are running now
 LIVE_LOCK = threading.Lock()
+_LATER: list[tuple[Callable[..., Any], tuple[Any, ...]]] | None = None  # cleanup held back (`hold_cleanup`)
+
+
+def hold_cleanup() -> None:
+    """From now on a run's workers are killed, and its folders removed, when `cleanup()` is
+    called rather than before the run returns (`grade --watch` prints the report first)."""
+    global _LATER
+    if _LATER is None:
+        _LATER = []
+        atexit.register(cleanup)
+
+
+def later(fn: Callable[..., Any], *args: Any) -> None:
+    """`fn(*args)` now, or at the next `cleanup()` while cleanup is held."""
+    if _LATER is None:
+        fn(*args)
+    else:
+        _LATER.append((fn, args))
+
+
+def cleanup() -> None:
+    """Run the cleanup held back so far (every worker killed and waited for, folders removed)."""
+    while _LATER:
+        fn, args = _LATER.pop(0)
+        fn(*args)
 
 
 @dataclass
@@ -38,6 +64,7 @@ class Worker:
     tasks: Any = None  # the judge's end of the pipe that carries each task's inputs when it starts
     received: int = 0  # bytes of answers read from this worker
     closed: bool = False
+    done: bool = False  # every task it was given is answered (set by the run)
 
 
     def receive(self, deadline: float, cap: int = wire.MAX_MESSAGE_BYTES) -> tuple[wire.Message | None, str, str]:
@@ -79,7 +106,10 @@ class Worker:
         return self
 
     def __exit__(self, *exc: Any) -> None:
-        self.kill()
+        if self.done and exc[0] is None:
+            later(self.kill)  # it answered everything: it may wait for the report (`hold_cleanup`)
+        else:
+            self.kill()
 
     def clock(self) -> float:
         """The worker tree's CPU seconds (its cgroup's count), or the wall clock without one."""

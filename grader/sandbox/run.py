@@ -19,7 +19,7 @@ from grader.protocol import wire
 from grader.protocol.jobs import Limits, Task, Unit
 
 from grader.sandbox import spare as spares
-from grader.sandbox.process import Worker
+from grader.sandbox.process import Worker, later
 from grader.sandbox.student import confirmation, default_limits, make_request, start_student
 from grader.sandbox.workdir import read_output, remove, unit_outputs
 # the rest of the sandbox's interface for the judge and the commands
@@ -129,6 +129,7 @@ def run(units: tuple[Unit, ...], tasks: list[Task], *, timeout: float, device: s
                     confirmed = _hand_over(ready, units, t0 + timeout)
                     problem = _session(worker, units, log, pending, state, deadlines, t0 + timeout, timeout, request,
                                        stop_on_unit_error, caps or {}, confirmed)
+                    worker.done = not problem and not pending
                 finally:
                     ready = None
                     state.received += worker.received
@@ -145,7 +146,7 @@ def run(units: tuple[Unit, ...], tasks: list[Task], *, timeout: float, device: s
     finally:
         if ready is not None:  # taken but never used (no task to run)
             ready.worker.kill()
-        remove(work)
+        later(remove, work)
 
 
 def _hand_over(ready: spares.Spare | None, units: tuple[Unit, ...], deadline: float) -> tuple[str, ...] | None:
