@@ -91,7 +91,12 @@ def _grade_file(args: argparse.Namespace, reports: list[tuple[str, Path]], writt
         # probes (`main` took --course from argv already; a direct caller of grade_file may not have)
         course_option.select(args.course)
         # the warm parent imports torch while we import the rest, read, plan and wait
-        warm.warm_up(notebooks=str(args.file).lower().endswith(".ipynb"))
+        notebook = str(args.file).lower().endswith(".ipynb")
+        if notebook:
+            from grader.intake.cell_syntax import notebook_needs_ipython
+
+            notebook = notebook_needs_ipython(args.file)  # plain cells run without IPython
+        warm.warm_up(notebooks=notebook)
         from grader import api
         from grader.results import render
 

@@ -164,5 +164,10 @@ def read_submission(path: Path | str, root: Path | None = None) -> Submission:
         return Submission(path, number, (Unit(name, text),))
     cells = notebook_cells(path, text)
     number = exercise_number(path, cells[0][1] if cells else "")
-    units = tuple(Unit(f"{name} [cell {n}]", src, "ipython") for n, src in cells)
+    from grader.intake.cell_syntax import need_ipython, without_leading_blank_lines
+
+    if need_ipython(src for _, src in cells):
+        units = tuple(Unit(f"{name} [cell {n}]", src, "ipython") for n, src in cells)
+    else:
+        units = tuple(Unit(f"{name} [cell {n}]", without_leading_blank_lines(src), "cell") for n, src in cells)
     return Submission(path, number, units, notebook=True)

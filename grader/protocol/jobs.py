@@ -2,9 +2,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
+if TYPE_CHECKING:  # only named in annotations: the judge reads files before it imports numpy
+    import numpy as np
 
 
 @dataclass(frozen=True)
@@ -13,7 +14,7 @@ class Unit:
 
     filename: str
     source: str
-    kind: str = "python"  # "python" or "ipython" (cells with magics)
+    kind: str = "python"  # "python" (a .py file), "cell" (a notebook cell of plain Python), "ipython"
 
 
 @dataclass(frozen=True)

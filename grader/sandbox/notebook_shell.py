@@ -2,7 +2,8 @@
 
 Making an InteractiveShell costs about 25 ms; made here, before `forkserver_ready` freezes the
 preloads, every notebook worker gets its own pristine copy with the fork instead (the shell
-holds no open files: no history database). Elsewhere (a test importing every module) this
+holds no open files: no history database). What it does to the process's globals (builtins,
+`__main__`) is taken back here and restored only in a worker that uses it (`cells.prepare`). Elsewhere (a test importing every module) this
 module does nothing.
 """
 from __future__ import annotations
@@ -11,4 +12,4 @@ from grader.sandbox.forkserver_init import in_forkserver
 from grader.worker import cells
 
 if in_forkserver():
-    cells.shell()
+    cells.prepare()

@@ -9,15 +9,18 @@ environment.
 from __future__ import annotations
 
 import re
+import sys
+import types
 from typing import Any
 
+_MAIN = sys.modules.get("__main__")  # the process's own, before any shell
 REFUSED = re.compile(r"^\s*(%?pip|%?conda|mamba|apt(-get)?|python3?\s+-m\s+pip|sudo)\b")
 _SHELL: Any = None
 
 
 def shell() -> Any:
     """The worker's InteractiveShell, made on first use (the warm parent makes it before it forks
-    notebook workers: `grader.sandbox.notebook_shell`)."""
+    notebook workers, then takes back what it put in the process's globals: `prepare`)."""
     global _SHELL
     if _SHELL is None:
         from IPython.core.interactiveshell import InteractiveShell
@@ -28,7 +31,45 @@ def shell() -> Any:
         config.InteractiveShell.colors = "NoColor"
         _SHELL = InteractiveShell.instance(config=config)
         _guard_installs(_SHELL)
+    elif _DETACHED:
+        _attach(_SHELL)
     return _SHELL
+
+
+_DETACHED: dict[str, Any] = {}  # what `prepare` took back: the shell's builtins
+
+
+def prepare() -> None:
+    """Make the shell in the warm parent, then undo what it did to the process's globals (its
+    builtins, `__main__`), so that workers that never use it (a .py file, a plain notebook) see
+    none of it; `shell()` puts them back in the worker that does."""
+    import builtins
+
+    made = shell()
+    for name in ("display", "get_ipython", "__IPYTHON__"):
+        if name in builtins.__dict__:
+            _DETACHED[name] = builtins.__dict__.pop(name)
+    if sys.modules.get("__main__") is made.user_module:
+        sys.modules["__main__"] = _MAIN
+    _DETACHED["__main__"] = made.user_module
+
+
+def _attach(sh: Any) -> None:
+    import builtins
+
+    main = _DETACHED.pop("__main__", None)
+    builtins.__dict__.update(_DETACHED)
+    _DETACHED.clear()
+    if main is not None:
+        sys.modules["__main__"] = main
+
+
+def plain_namespace() -> dict[str, Any]:
+    """Jupyter's namespace for cells that need no IPython (`intake/cell_syntax.py`): a fresh
+    `__main__` module, without a shell."""
+    module = types.ModuleType("__main__")
+    sys.modules["__main__"] = module
+    return module.__dict__
 
 
 def _guard_installs(sh: Any) -> None:

@@ -63,6 +63,8 @@ def load(units: tuple[Unit, ...], stop_on_error: bool) -> tuple[dict[str, Any], 
     """
     if any(u.kind == "ipython" for u in units):
         ns = ipython_cells.namespace()  # Jupyter semantics: __name__ == "__main__"
+    elif any(u.kind == "cell" for u in units):
+        ns = ipython_cells.plain_namespace()  # the same namespace, for cells that need no IPython
     else:
         module = types.ModuleType("submission")
         module.__file__ = units[0].filename if units else "submission.py"
