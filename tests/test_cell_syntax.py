@@ -32,6 +32,7 @@ def test_plain_cells(cells: list[str]) -> None:
     ["display(1)\n"], ["print(In[1])\n"], ["Out\n"], ["print(_)\n"], ["print(_3)\n"], ["get_ipython()\n"],
     ["from IPython.display import *\n", "display(2)\n"],
     ["def f(:\n"],                             # a syntax error: IPython's own message
+    ["x = 1\n", "exit()\n"],                    # IPython's exit asks the shell to stop; site's raises
 ])
 def test_cells_that_keep_ipython(cells: list[str]) -> None:
     assert need_ipython(cells)

@@ -37,7 +37,7 @@ def without_leading_blank_lines(source: str) -> str:
 
 def need_ipython(sources: Iterable[str]) -> bool:
     """True unless every cell means the same in plain Python as under IPython (module docstring)."""
-    bound = set(dir(builtins))
+    bound = set(dir(builtins)) - IPYTHON_NAMES  # exit and quit are IPython's own there
     for source in sources:
         body = without_leading_blank_lines(source)
         if body[:1].isspace():  # an indented first line: IPython dedents the cell
