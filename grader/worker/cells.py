@@ -32,7 +32,7 @@ def shell() -> Any:
         _SHELL = InteractiveShell.instance(config=config)
         _guard_installs(_SHELL)
     elif _DETACHED:
-        _attach(_SHELL)
+        _attach()
     return _SHELL
 
 
@@ -54,7 +54,7 @@ def prepare() -> None:
     _DETACHED["__main__"] = made.user_module
 
 
-def _attach(sh: Any) -> None:
+def _attach() -> None:
     import builtins
 
     main = _DETACHED.pop("__main__", None)
