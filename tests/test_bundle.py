@@ -15,16 +15,15 @@ import ast
 import json
 import os
 import shutil
-import site
 import stat
 import subprocess
-import sys
 import zipfile
 from pathlib import Path
 
 import pytest
 
 from conftest import ROOT, SUBMISSIONS, grade
+from venv_helpers import make_venv, pip_install, venv_env
 from grader.judge import answers
 from grader.distribution import gradescope_runner as autograder
 from grader.distribution import bundle
@@ -213,26 +212,6 @@ def leaked_snippets(wheel: Path) -> list[str]:
 
 
 # ------------------------------------------------------------------ slow: real wheels, fresh venvs
-
-def make_venv(path: Path) -> Path:
-    """A fresh virtual environment seeing this interpreter's packages; returns its python."""
-    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(path)], check=True)
-    python = path / "bin" / "python"
-    purelib = subprocess.run([str(python), "-c", "import sysconfig; print(sysconfig.get_path('purelib'))"],
-                             capture_output=True, text=True, check=True).stdout.strip()
-    Path(purelib, "outer.pth").write_text("\n".join(site.getsitepackages()) + "\n")
-    return python
-
-
-def pip_install(python: Path, wheel: Path) -> None:
-    subprocess.run([sys.executable, "-m", "pip", "--python", str(python), "install", "-q", "--no-deps",
-                    "--no-index", str(wheel)], check=True, capture_output=True)
-
-
-def venv_env() -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTHON", "GRADER_", "GITHUB_"))}
-    return env
-
 
 GRADE_ALL = """
 import json, sys

@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 
 from conftest import ROOT
+from venv_helpers import make_venv, pip_install, venv_env
 
 COURSE = ROOT / "examples" / "softmax"
 CORRECT = COURSE / "submissions" / "correct"
@@ -182,26 +183,6 @@ def test_the_import_guard_refuses_the_answer_key_without_landlock(tmp_path: Path
 
 # ------------------------------------------------------------------ bundles (slow: real wheels)
 
-def _venv(path: Path) -> Path:
-    import site
-
-    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(path)], check=True)
-    python = path / "bin" / "python"
-    purelib = subprocess.run([str(python), "-c", "import sysconfig; print(sysconfig.get_path('purelib'))"],
-                             capture_output=True, text=True, check=True).stdout.strip()
-    Path(purelib, "outer.pth").write_text("\n".join(site.getsitepackages()) + "\n")
-    return python
-
-
-def _install(python: Path, wheel: Path) -> None:
-    subprocess.run([sys.executable, "-m", "pip", "--python", str(python), "install", "-q", "--no-deps",
-                    "--no-index", str(wheel)], check=True, capture_output=True)
-
-
-def _clean_env(**extra: str) -> dict[str, str]:
-    return {**{k: v for k, v in os.environ.items() if not k.startswith(("PYTHON", "GRADER_", "GITHUB_"))}, **extra}
-
-
 @pytest.mark.slow
 def test_student_bundle_of_the_course(tmp_path: Path) -> None:
     proc = grade("bundle", "student", "--course", COURSE, "--out", tmp_path / "dist", "--seeds", "1,2", timeout=900)
@@ -213,12 +194,12 @@ def test_student_bundle_of_the_course(tmp_path: Path) -> None:
     assert "grader/exercises/bundled.py" in names  # it grades softmax whatever else is registered
     assert not [n for n in names if "solutions/" in n or "submissions/" in n]
     assert "def unseen_cases" not in zipfile.ZipFile(wheel).read("grader_course_softmax/checks/exercise1.py").decode()
-    python = _venv(tmp_path / "venv")
-    _install(python, wheel)
+    python = make_venv(tmp_path / "venv")
+    pip_install(python, wheel)
     for sample in (CORRECT / "exercise1_stable.py", BUGGY / "exercise1_naive.py"):
         out = tmp_path / f"{sample.stem}.json"
         run = subprocess.run([str(python.parent / "grade"), str(sample), "--seed", "1", "--json", str(out)],
-                             capture_output=True, text=True, env=_clean_env(), cwd=tmp_path, timeout=300)
+                             capture_output=True, text=True, env=venv_env(), cwd=tmp_path, timeout=300)
         public = EXPECTED_FAILURES[sample] - {"softmax: matches the reference on unseen inputs"}
         assert run.returncode == (1 if public else 0), run.stderr[-2000:]
         assert failed(results(out)) == public
@@ -236,14 +217,14 @@ def test_gradescope_bundle_of_the_course(tmp_path: Path) -> None:
     (source / "run_autograder").chmod(0o755)
     [wheel] = source.glob("*.whl")
     assert "grader_course_softmax/solutions/exercise1.py" in zipfile.ZipFile(wheel).namelist()
-    python = _venv(tmp_path / "venv")
-    _install(python, wheel)
+    python = make_venv(tmp_path / "venv")
+    pip_install(python, wheel)
     sub = tmp_path / "autograder" / "submission"
     sub.mkdir(parents=True)
     shutil.copy(BUGGY / "exercise1_naive.py", sub / "exercise1.py")
     shutil.copy(CORRECT / "exercise2_logsumexp.py", sub / "exercise2.py")
     run = subprocess.run([str(source / "run_autograder")], capture_output=True, text=True, timeout=600,
-                         env=_clean_env(AUTOGRADER_ROOT=str(tmp_path / "autograder"),
+                         env=venv_env(AUTOGRADER_ROOT=str(tmp_path / "autograder"),
                                         GRADER_VENV=str(tmp_path / "venv")))
     assert run.returncode == 0, run.stderr[-3000:]
     data = results(tmp_path / "autograder" / "results" / "results.json")
