@@ -94,12 +94,9 @@ def notebook_needs_ipython(path: str) -> bool:
     from pathlib import Path
 
     from grader.intake.load import read_text
-    from grader.intake.notebook import SKIP_TAG, _source
+    from grader.intake.notebook import code_cells
 
-    try:
-        cells = json.loads(read_text(Path(path)))["cells"]
-        code = [c for c in cells if isinstance(c, dict) and c.get("cell_type") == "code"
-                and SKIP_TAG not in ((c.get("metadata") or {}).get("tags") or [])]
-        return need_ipython(_source(c) for c in code)
+    try:  # the same cells the grade runs, from the JSON as it is (nbformat is not imported yet)
+        return need_ipython(source for _, source in code_cells(Path(path), json.loads(read_text(Path(path)))))
     except Exception:  # noqa: BLE001 - anything odd: preload IPython, as for any notebook
         return True
