@@ -17,20 +17,29 @@ class FakeSandbox:
         self.starts = 0
         self.killed = 0
         self.gate = threading.Event()
+        self.stopped = threading.Event()
         self.fail = fail
 
     def start_reference(self, module: str, tasks: list[Any]) -> Any:
         self.starts += 1
+        self.stopped.clear()
         return self
 
     def reference_ready(self, worker: Any) -> bool:
         return False
 
     def collect_reference(self, worker: Any, tasks: list[Any], timeout: float) -> dict[int, Any]:
-        assert self.gate.wait(10)
+        for _ in range(1000):
+            if self.gate.wait(0.01):
+                break
+            if self.stopped.is_set():  # the pipe closed
+                raise GraderBug("the reference worker failed (crash)")
         if self.fail:
             raise GraderBug("the reference failed")
         return {0: "answer"}
+
+    def stop(self) -> None:
+        self.stopped.set()
 
     def kill(self) -> None:
         self.killed += 1
@@ -48,7 +57,7 @@ def _grade(results: list[Any], seed: int = 1) -> None:
     claim = reference_runs.Claim("reference.exercise1", seed, [])
     claim.cuda()
     try:
-        results.append(claim.answers(10))
+        results.append(claim.answers())
     except GraderBug as exc:
         results.append(exc)
 
@@ -92,5 +101,23 @@ def test_a_waiter_runs_the_reference_itself_when_the_owner_leaves(fake: FakeSand
     owner.abandon()  # e.g. its student run raised
     assert fake.killed == 1
     fake.gate.set()
-    assert waiter.answers(10) == {0: "answer"}
+    assert waiter.answers() == {0: "answer"}
     assert fake.starts == 2
+
+
+def test_the_owner_reads_the_answers_as_they_come(fake: FakeSandbox) -> None:
+    """Read by the claim's own thread, not when the judge asks: a reference whose pipe filled
+    up while the judge ran the student's worker would only then go on."""
+    fake.gate.set()
+    claim = reference_runs.Claim("reference.exercise1", 1, [])
+    assert claim.reader is not None
+    claim.reader.join(10)
+    assert claim.known() == {0: "answer"}
+
+
+def test_an_owner_sees_its_own_error(fake: FakeSandbox) -> None:
+    fake.fail = True
+    fake.gate.set()
+    claim = reference_runs.Claim("reference.exercise1", 1, [])
+    with pytest.raises(GraderBug, match="the reference failed"):
+        claim.answers()

@@ -41,8 +41,10 @@ class Source(Protocol):
     def graded(self, planned: list[Planned]) -> list[Planned]:
         """The planned checks graded here (the rest are pending: they run at submission)."""
 
-    def open(self, exercise: Exercise, seed: int, graded: list[Planned], device: str) -> Session:
-        """Start getting the answers to `graded`'s tasks (`device`: what the user asked for)."""
+    def open(self, exercise: Exercise, seed: int, graded: list[Planned], device: str,
+             timeout: float | None = None) -> Session:
+        """Start getting the answers to `graded`'s tasks (`device`: what the user asked for;
+        `timeout`: the student's, default the exercise's)."""
 
 
 class ReferenceAnswers:
@@ -51,16 +53,18 @@ class ReferenceAnswers:
     def graded(self, planned: list[Planned]) -> list[Planned]:
         return list(planned)
 
-    def open(self, exercise: Exercise, seed: int, graded: list[Planned], device: str) -> Session:
-        return _ReferenceSession(exercise.reference, seed, tasks_of(graded))
+    def open(self, exercise: Exercise, seed: int, graded: list[Planned], device: str,
+             timeout: float | None = None) -> Session:
+        return _ReferenceSession(exercise.reference, seed, tasks_of(graded),
+                                 max(120.0, 2 * (timeout or exercise.timeout)))
 
 
 class _ReferenceSession:
     """A claim on the one reference run for (module, seed, tasks) in this process
     (`reference_runs`): a batch's job threads share it instead of each running the reference."""
 
-    def __init__(self, module: str, seed: int, tasks: list[Task]) -> None:
-        self.claim = reference_runs.Claim(module, seed, tasks)
+    def __init__(self, module: str, seed: int, tasks: list[Task], timeout: float) -> None:
+        self.claim = reference_runs.Claim(module, seed, tasks, timeout)
 
     @property
     def cuda(self) -> bool:
@@ -73,7 +77,7 @@ class _ReferenceSession:
         return answer_caps(known) if known else None
 
     def collect(self, timeout: float) -> dict[int, wire.Message]:
-        return self.claim.answers(timeout=max(120.0, 2 * timeout))
+        return self.claim.answers()  # within the deadline given at `open`
 
     def abort(self) -> None:
         self.claim.abandon()  # e.g. --isolation strict refused this machine
@@ -88,7 +92,8 @@ class StoredAnswers:
     def graded(self, planned: list[Planned]) -> list[Planned]:
         return [p for p in planned if not p.check.hidden]
 
-    def open(self, exercise: Exercise, seed: int, graded: list[Planned], device: str) -> Session:
+    def open(self, exercise: Exercise, seed: int, graded: list[Planned], device: str,
+             timeout: float | None = None) -> Session:
         names = [p.check.test_name for p in graded for _ in p.tasks]
         expected = self.store.expected(exercise.number, seed, names, tasks_of(graded))
         return _StoredSession(expected, device != "cpu" and devices.cuda_built() and cuda_available())

@@ -42,7 +42,7 @@ def grade(submission: Submission, options: Options) -> GradeResult:
     graded = source.graded(planned)
     tasks = tasks_of(graded)
     timeout = options.timeout or exercise.timeout
-    session = source.open(exercise, options.seed, graded, options.device)
+    session = source.open(exercise, options.seed, graded, options.device, timeout)
     try:
         device = resolve_device(options.device, lambda: session.cuda)
         run = sandbox.run(submission.units, tasks, timeout=timeout, device=device, seed=options.seed,

@@ -1,7 +1,9 @@
 """One reference run per exercise and seed in a process (a batch shares one seed).
 
 The first grade that needs the reference's answers for (module, seed) runs the reference
-worker; grades that arrive while it runs (a batch's other job threads) wait for its answers
+worker, and a thread of its own reads the answers as they come (a reference that waited on a
+full pipe while the judge runs the student's worker would finish only after it: 1.5 s of
+exercise 6's 4.4); grades that arrive while it runs (a batch's other job threads) wait for its answers
 instead of starting another, while their own student workers run. A run that fails or is
 abandoned is forgotten: the reference's own failure reaches every waiter (it is the grader's
 bug), any other way out lets the next grade run the reference itself.
@@ -27,6 +29,8 @@ class _Abandoned(Exception):
 class _Shared:
     ready: Future = field(default_factory=Future)  # CUDA available (the reference's first message)
     answers: Future = field(default_factory=Future)  # task id -> the reference's answer
+    error: BaseException | None = None  # what ended the run, as raised (for its owner)
+    abandoned: bool = False  # its owner left before the answers came
 
 
 RUNS: dict[tuple[Any, ...], _Shared] = {}  # (module, seed, the tasks' ids, functions, probes) -> its run
@@ -34,12 +38,15 @@ _LOCK = threading.Lock()
 
 
 class Claim:
-    """One grade's access to the reference's answers for (module, seed): run them, or wait for them."""
+    """One grade's access to the reference's answers for (module, seed): run them, or wait for them.
 
-    def __init__(self, module: str, seed: int, tasks: list[Task]) -> None:
-        self.module, self.seed, self.tasks = module, seed, tasks
+    `timeout`: how long the reference may take for all its answers (its reader's deadline)."""
+
+    def __init__(self, module: str, seed: int, tasks: list[Task], timeout: float = 120.0) -> None:
+        self.module, self.seed, self.tasks, self.timeout = module, seed, tasks, timeout
         self.key = (module, seed, tuple((t.id, t.function, t.probe) for t in tasks))
         self.worker: Any = None
+        self.reader: threading.Thread | None = None
         with _LOCK:
             shared = RUNS.get(self.key)
             self.owner = shared is None
@@ -50,6 +57,17 @@ class Claim:
             except BaseException as exc:
                 self._fail(exc)
                 raise
+            self.reader = threading.Thread(target=self._read, name="reference-reader", daemon=True)
+            self.reader.start()
+
+    def _read(self) -> None:
+        """The owner's reader thread: the reference's first message, then every answer."""
+        try:
+            self.shared.ready.set_result(sandbox.reference_ready(self.worker))
+            self.shared.answers.set_result(sandbox.collect_reference(self.worker, self.tasks, timeout=self.timeout))
+        except BaseException as exc:  # the reference's failure, or the owner left (`abandon`)
+            self.shared.error = _Abandoned() if self.shared.abandoned else exc
+            self._fail(self.shared.error)
 
     def known(self) -> dict[int, wire.Message] | None:
         """The answers, if they are in already (they size the caps on the student's answers)."""
@@ -58,48 +76,41 @@ class Claim:
 
     def cuda(self) -> bool:
         """Whether CUDA is available, from the reference's first message."""
-        while not self.owner:
-            try:
-                return bool(self.shared.ready.result())
-            except _Abandoned:
-                self._take_over()
-        if self.shared.ready.done():
-            return bool(self.shared.ready.result())
-        try:
-            cuda = sandbox.reference_ready(self.worker)
-        except BaseException as exc:
-            self._fail(exc)
-            raise
-        self.shared.ready.set_result(cuda)
-        return cuda
+        return bool(self._wait(lambda: self.shared.ready))
 
-    def answers(self, timeout: float) -> dict[int, wire.Message]:
+    def answers(self) -> dict[int, wire.Message]:
         """The reference's answer to every task."""
-        while not self.owner:
+        return self._wait(lambda: self.shared.answers)
+
+    def _wait(self, future: Any) -> Any:
+        """`future()`'s result; a waiter whose owner left takes over, an owner sees its own error."""
+        while True:
             try:
-                return self.shared.answers.result()
+                return future().result()
             except _Abandoned:
+                if self.owner:
+                    raise self.shared.error or _Abandoned() from None
                 self._take_over()
-        self.cuda()
-        try:
-            expected = sandbox.collect_reference(self.worker, self.tasks, timeout=timeout)
-        except BaseException as exc:
-            self._fail(exc)
-            raise
-        self.shared.answers.set_result(expected)
-        return expected
+            except BaseException:
+                if self.owner and self.shared.error is not None:
+                    raise self.shared.error from None
+                raise
 
     def abandon(self) -> None:
         """This grade leaves early: stop the reference it runs, if it runs one and it is not done."""
         if self.owner and not self.shared.answers.done():
+            self.shared.abandoned = True
             if self.worker is not None:
+                self.worker.stop()  # its reader sees the pipe close and frees the worker
+                if self.reader is not None:
+                    self.reader.join(10)
                 self.worker.kill()
             self._fail(_Abandoned())
 
     def _take_over(self) -> None:
         """The grade we waited for left: run the reference ourselves (a fresh claim)."""
-        fresh = Claim(self.module, self.seed, self.tasks)  # the owner, unless another waiter took over first
-        self.shared, self.owner, self.worker = fresh.shared, fresh.owner, fresh.worker
+        fresh = Claim(self.module, self.seed, self.tasks, self.timeout)  # the owner, unless another waiter took over first
+        self.shared, self.owner, self.worker, self.reader = fresh.shared, fresh.owner, fresh.worker, fresh.reader
 
     def _fail(self, exc: BaseException) -> None:
         with _LOCK:

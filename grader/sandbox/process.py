@@ -128,6 +128,16 @@ class Worker:
                 return f"the process was killed by signal {-code}"
         return f"the process exited with status {code}"
 
+    def stop(self) -> None:
+        """SIGKILL the worker process alone and leave its pipes open: for a worker with no
+        descendants (the reference) that a thread of the judge reads from, which then sees
+        the pipe close and frees the worker (`kill`)."""
+        if not self.closed:
+            try:
+                self.process.kill()
+            except Exception:  # already gone
+                pass
+
     def kill(self) -> None:
         """SIGKILL the worker and every descendant it made, wherever they went (once; idempotent)."""
         if self.closed:
