@@ -9,7 +9,7 @@ only lines the reference marks `# mutation: free (why)`, and *seed-dependent* wh
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
@@ -142,22 +142,26 @@ def expected_answers(exercise: Exercise, seed: int) -> Expected:
     from grader.judge import grade as judge
     from grader.sandbox import run as sandbox
 
+    from grader.judge import same_tasks
+
     planned = judge.plan(exercise, seed)
-    tasks = [t for p in planned for t in p.tasks]
+    tasks, same = same_tasks.merged([t for p in planned for t in p.tasks])
     worker = sandbox.start_reference(exercise.reference, tasks)
     sandbox.reference_ready(worker)
     answers = sandbox.collect_reference(worker, tasks, timeout=max(120.0, 2 * exercise.timeout))
-    return Expected(seed, tuple(planned), answers)
+    return Expected(seed, tuple(planned), same_tasks.spread(answers, same))
 
 
 def grade_source(exercise: Exercise, expected: Expected, source: str, name: str, timeout: float) -> Graded:
     """Grade `source` (a .py submission) in the confined worker, on the CPU, against `expected`."""
-    from grader.judge import expected as sources, grade as judge
+    from grader.judge import expected as sources, grade as judge, same_tasks
     from grader.sandbox import run as sandbox
 
     tasks = [t for p in expected.planned for t in p.tasks]
-    run = sandbox.run((Unit(name, source),), tasks, timeout=timeout, device="cpu", seed=expected.seed,
+    runs, same = same_tasks.merged(tasks)
+    run = sandbox.run((Unit(name, source),), runs, timeout=timeout, device="cpu", seed=expected.seed,
                       weights=exercise.weights, stop_on_unit_error=True, caps=sources.answer_caps(expected.answers))
+    run = replace(run, outcomes=same_tasks.spread(run.outcomes, same))
     checks = [judge.decide(p, expected.answers, run, timeout) for p in expected.planned]
     failed = tuple(c.test_name for c in checks if not c.passed)
     if judge.submission_failure(run, timeout) is not None:

@@ -51,14 +51,18 @@ class Check:
     # when the function raised, it says it could not check and why, without its own hint.
     needs_result: bool = False
     known_errors: tuple[KnownError, ...] = ()  # bound by the registry: exercise's, then the course's
+    # The random stream its cases come from (default: its own `test_name`). Checks that name the
+    # same stream and make their cases with the same maker get equal inputs, and the judge runs
+    # each equal task once for all of them (one training run, judged for its result and its time).
+    inputs: str = ""
 
     @property
     def test_name(self) -> str:
         return f"{self.function}: {self.name}"
 
     def rng(self, seed: int) -> np.random.Generator:
-        """A generator for this check alone, stable when other checks are added."""
-        return np.random.default_rng([seed, zlib.crc32(self.test_name.encode())])
+        """A generator for this check (or its `inputs` stream), stable when other checks are added."""
+        return np.random.default_rng([seed, zlib.crc32((self.inputs or self.test_name).encode())])
 
 
 @dataclass(frozen=True)

@@ -542,6 +542,9 @@ def moves_batches(case: Case, expected: Message, got: Message) -> Failure | None
 # --------------------------------------------------------------------------- train_epoch: the full run
 
 
+FULL_RUN = "trains to the reference's weights and held-out accuracy"
+
+
 def full_run_cases(rng: np.random.Generator) -> list[Case]:
     data = sample()
     arrays = dict(init_weights(rng))
@@ -743,10 +746,10 @@ EXERCISE = Exercise(
               probe="mnist_steps"),
         Check("train_epoch", "moves each batch to the net's device", 1, step_cases, moves_batches,
               probe="mnist_steps"),  # moves_batches gives the hint that fits what the probe saw
-        Check("train_epoch", "trains to the reference's weights and held-out accuracy", 3, full_run_cases,
-              full_run_matches, probe="mnist_full_run"),
+        Check("train_epoch", FULL_RUN, 3, full_run_cases, full_run_matches, probe="mnist_full_run"),
+        # the same inputs, so the same one run (`Check.inputs`): its weights above, its time here
         Check("train_epoch", "trains within the time budget", 1, full_run_cases, within_budget,
-              probe="mnist_full_run"),
+              probe="mnist_full_run", inputs=f"train_epoch: {FULL_RUN}"),
         Check("evaluate", "returns the exact fraction of correct examples", 2, eval_cases, exact_fraction,
               probe="mnist_evaluate", hint="correct / total over every example of every batch, as a Python float"),
         Check("evaluate", "runs without tracking gradients", 1, eval_cases, no_grad_inside, probe="mnist_evaluate"),
