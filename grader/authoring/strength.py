@@ -17,6 +17,7 @@ import numpy as np
 
 from grader.authoring.mutants import Mutant
 from grader.exercises.spec import Exercise
+from grader.judge import same_tasks
 from grader.intake.load import Unit
 from grader.protocol import wire
 
@@ -142,8 +143,6 @@ def expected_answers(exercise: Exercise, seed: int) -> Expected:
     from grader.judge import grade as judge
     from grader.sandbox import run as sandbox
 
-    from grader.judge import same_tasks
-
     planned = judge.plan(exercise, seed)
     tasks, same = same_tasks.merged([t for p in planned for t in p.tasks])
     worker = sandbox.start_reference(exercise.reference, tasks)
@@ -154,11 +153,10 @@ def expected_answers(exercise: Exercise, seed: int) -> Expected:
 
 def grade_source(exercise: Exercise, expected: Expected, source: str, name: str, timeout: float) -> Graded:
     """Grade `source` (a .py submission) in the confined worker, on the CPU, against `expected`."""
-    from grader.judge import expected as sources, grade as judge, same_tasks
+    from grader.judge import expected as sources, grade as judge
     from grader.sandbox import run as sandbox
 
-    tasks = [t for p in expected.planned for t in p.tasks]
-    runs, same = same_tasks.merged(tasks)
+    runs, same = same_tasks.merged([t for p in expected.planned for t in p.tasks])  # equal tasks run once
     run = sandbox.run((Unit(name, source),), runs, timeout=timeout, device="cpu", seed=expected.seed,
                       weights=exercise.weights, stop_on_unit_error=True, caps=sources.answer_caps(expected.answers))
     run = replace(run, outcomes=same_tasks.spread(run.outcomes, same))
@@ -166,7 +164,7 @@ def grade_source(exercise: Exercise, expected: Expected, source: str, name: str,
     failed = tuple(c.test_name for c in checks if not c.passed)
     if judge.submission_failure(run, timeout) is not None:
         failed = failed or ("submission",)
-    differs = frozenset(t.id for t in tasks if not _same(run.outcomes.get(t.id), expected.answers[t.id]))
+    differs = frozenset(tid for tid, want in expected.answers.items() if not _same(run.outcomes.get(tid), want))
     return Graded(expected.seed, sum(c.points for c in checks), failed, differs)
 
 
