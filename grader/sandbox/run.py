@@ -210,8 +210,11 @@ def _loaded(msg: wire.Message) -> tuple[tuple[dict[str, Any], ...], int, Any] | 
 
 def _drain(worker: Worker, pending: list[Task], state: _Progress, deadlines: _Deadlines,
            caps: dict[int, int]) -> str:
-    """Hand out tasks one at a time and collect their answers in order, until done or a task
-    fails; return the failure kind."""
+    """Hand out tasks and collect their answers in order, until done or a task fails; return the
+    failure kind. While one runs, the next (if small) is handed over already, so the worker goes
+    on without waiting for the judge; its time then counts from the answer before it."""
+    ahead: int | None = None  # the id of the task handed over ahead of its turn
+    sent = worker.clock()
     while pending:
         task = pending[0]
         deadline = deadlines.of(task.function)
@@ -222,8 +225,11 @@ def _drain(worker: Worker, pending: list[Task], state: _Progress, deadlines: _De
                                                    detail="the answers together are over the grader's limit")
             pending.clear()
             return ""
-        sent = worker.clock()
-        problem = worker.send(task, deadline)
+        problem = ""
+        if ahead != task.id:
+            sent = worker.clock()
+            problem = worker.send(task, deadline)
+        ahead = pending[1].id if not problem and len(pending) > 1 and worker.send_ahead(pending[1]) else None
         msg, detail = None, ""
         if not problem:
             msg, problem, detail = worker.receive(deadline, min(left, caps.get(task.id, wire.MAX_MESSAGE_BYTES)))
@@ -234,7 +240,9 @@ def _drain(worker: Worker, pending: list[Task], state: _Progress, deadlines: _De
         if problem:
             _fail_current(pending, state.outcomes, problem, detail)
             return problem
-        state.outcomes[task.id] = TaskOutcome(message=msg, seconds=worker.clock() - sent)
+        answered = worker.clock()
+        state.outcomes[task.id] = TaskOutcome(message=msg, seconds=answered - sent)
+        sent = answered  # where the task handed over ahead started
         pending.pop(0)
     return ""
 
