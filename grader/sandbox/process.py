@@ -215,6 +215,8 @@ def launch(proc: Any) -> None:
     with LIVE_LOCK, bare_main():
         proc.start()
         LIVE.add(proc.pid)
+    if proc.pid is not None:
+        cgroups.prime()  # the next cgroup join (this worker's, or the student's after the reference) comes soon
 
 
 def forkserver_pid() -> int | None:
