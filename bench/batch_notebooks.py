@@ -9,10 +9,11 @@ that of every process the command started, orphans included, and the wall time l
 last of them has exited.
 
     python bench/batch_notebooks.py [--n 100] [--nbclient-sample 12] [--jobs 2] [--rounds 2]
-                                    [--compare OTHER_CHECKOUT]
+                                    [--compare OTHER_CHECKOUT] [--exercises 1 2 4 5]
 
 --compare also times the batches with another checkout of the grader (an A/B of a change),
 interleaved in the same rounds (--nbclient-sample 0 leaves nbclient out of such an A/B).
+--exercises keeps the class to those exercises (default: every one but the MNIST training).
 """
 from __future__ import annotations
 
@@ -33,21 +34,21 @@ import measure  # noqa: E402
 from nbconvert_helpers import write_notebook  # noqa: E402
 
 
-def sources() -> list[Path]:
+def sources(only: list[int] | None = None) -> list[Path]:
     from grader.exercises import registry
 
     files = []
     course = registry.active()
     for n in course.numbers:
-        if course.exercise(n).timeout > 60:  # the training exercise: a benchmark of its own
+        if course.exercise(n).timeout > 60 or (only and n not in only):  # the MNIST training: a bench of its own
             continue
         files.append(ROOT / f"reference/exercise{n}.py")
         files += sorted((ROOT / "tests/submissions" / f"exercise{n}").glob("*.py"))
     return files
 
 
-def make_class(root: Path, n: int) -> list[Path]:
-    srcs = sources()
+def make_class(root: Path, n: int, only: list[int] | None = None) -> list[Path]:
+    srcs = sources(only)
     made = []
     for i in range(n):
         src = srcs[i % len(srcs)]
@@ -88,13 +89,14 @@ def main() -> None:
     ap.add_argument("--jobs", type=int, default=2)
     ap.add_argument("--rounds", type=int, default=2)
     ap.add_argument("--compare", type=Path, help="another checkout of the grader, timed on the same batches")
+    ap.add_argument("--exercises", type=int, nargs="*", help="only these exercises in the class")
     args = ap.parse_args()
     measure.become_subreaper()
     work = Path(tempfile.mkdtemp(prefix="bench-class-"))
     n_small = max(1, args.n // 10)
     full, small = work / "full", work / "small"
-    made = make_class(full, args.n)
-    make_class(small, n_small)
+    made = make_class(full, args.n, args.exercises)
+    make_class(small, n_small, args.exercises)
     sample = made[: args.nbclient_sample]
     big: list[measure.Run] = []
     little: list[measure.Run] = []

@@ -8,7 +8,7 @@ probe, it reports raw facts; the verdicts in `reference/checks/` draw the conclu
 from __future__ import annotations
 
 import inspect
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from typing import Any, Callable, Iterator
 
 import numpy as np
@@ -311,6 +311,8 @@ def probe_train(ns: dict[str, Any], fn_name: str, arrays: Arrays, params: dict[s
     With ``defaults`` (parameter names), also report those defaults of its signature
     (`signature_defaults`). With ``reuse``, report the previous run of this function in this
     worker instead (the checks of one training run share it; the judge orders them after the run).
+    With ``watch`` false, what the run used is not watched (no `training` facts, and none of
+    UsageMode's cost at every torch call): for a run whose checks judge only what it returns.
     """
     if params.get("reuse"):
         previous = _TRAIN_RUNS.get(fn_name)
@@ -324,10 +326,13 @@ def probe_train(ns: dict[str, Any], fn_name: str, arrays: Arrays, params: dict[s
     kwargs = {k: build_arg(s, arrays, env) for k, s in params.get("kwargs", {}).items()}
     check_signature(fn, fn_name, args, kwargs)
     recorder = _Recorder()
-    usage = UsageMode()
+    usage, watch = UsageMode(), params.get("watch", True)
     torch.manual_seed(int(params.get("seed", 0)))
     try:
-        with substituted(ns, {"linreg": recorder.linreg, **recorder.counted(ns, "sgd")}), watching(recorder), usage:
+        with substituted(ns, {"linreg": recorder.linreg, **recorder.counted(ns, "sgd")}), ExitStack() as watched:
+            if watch:
+                watched.enter_context(watching(recorder))
+                watched.enter_context(usage)
             out = fn(*args, **kwargs)
     except BaseException as exc:
         if params.get("remember", True):
@@ -335,7 +340,8 @@ def probe_train(ns: dict[str, Any], fn_name: str, arrays: Arrays, params: dict[s
         raise
     answer = Answer()
     answer.describe("out", out)
-    answer.info["training"] = recorder.facts(usage)
+    if watch:
+        answer.info["training"] = recorder.facts(usage)
     if params.get("defaults"):
         answer.info["signature"] = signature_defaults(fn, list(params["defaults"]))
     for name, value in recorder.first.items():

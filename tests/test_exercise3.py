@@ -295,3 +295,27 @@ def test_defaults_verdict_reads_a_tampered_answer_safely():
     failure = checks3.keeps_defaults(case, Message({}), Message({"info": {"signature": tampered}}))
     assert failure.summary.endswith("the default of lr could not be read, expected 0.03; num_epochs defaults to an "
                                     "object, expected 3; the default of batch_size could not be read, expected 10")
+
+
+def test_an_unwatched_run_reports_what_it_learned_and_nothing_of_how():
+    """The hidden other-data run is judged on its result alone: no UsageMode at its torch calls."""
+    import torch
+
+    from reference.probes_linalg import probe_train
+    from grader.worker.probes import ProbeEnv
+
+    seen: list[bool] = []
+
+    def train_linreg(features, labels, lr=0.03, num_epochs=3, batch_size=10):
+        seen.append(torch._C._is_torch_function_mode_enabled())
+        return torch.zeros(2, 1), torch.zeros(1)
+
+    (case,) = (c for check in load_exercise(N).checks if check.name.startswith("learns other")
+               for c in check.cases(check.rng(3)))
+    assert case.params["watch"] is False
+    for watch in (False, True):
+        answer = probe_train({"train_linreg": train_linreg}, "train_linreg", case.arrays,
+                             {**case.params, "watch": watch}, ProbeEnv("cpu"))
+        assert ("training" in answer.info) is watch
+        assert answer.arrays["out.0"].shape == (2, 1)
+    assert seen == [False, True]
