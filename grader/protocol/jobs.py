@@ -44,7 +44,7 @@ class WorkerJob:
     """Everything a worker needs: the source, the tasks, where to run and with what limits."""
 
     units: tuple[Unit, ...] | None  # None: a spare; they follow on the task pipe once it is confined
-    tasks: tuple[Task, ...]  # always empty: each task's inputs follow on a pipe when that task starts
+    tasks: tuple[Task, ...]  # always empty: each task's inputs follow on a pipe after loading
     box: str
     log: str
     device: str

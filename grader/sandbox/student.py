@@ -19,8 +19,9 @@ from grader.sandbox.workdir import remove
 
 def start_student(units: tuple[Unit, ...] | None, box: str, log: str, device: str, seed: int,
                   limits: Limits, stop_on_unit_error: bool, request: isolation.Request) -> Worker:
-    """Fork a student worker. It gets no task inputs here: each follows on its own pipe when
-    that task starts (`Worker.send`), so nothing the submission runs at import can read them.
+    """Fork a student worker. It gets no task inputs here: each follows on its own pipe once the
+    submission has loaded (`Worker.send`, or `send_ahead` while the one before runs), so nothing
+    the submission runs at import can read them.
     `units=None` makes a spare: the submission follows on that pipe too, once it is confined."""
     from grader.sandbox import entry
 

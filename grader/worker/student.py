@@ -123,7 +123,7 @@ def run_task(ns: dict[str, Any], task: Task, env: probes.ProbeEnv, names: set[st
 
 
 def next_task(tasks: Connection | None) -> Task | None:
-    """The next task from the judge (it sends each only when that task starts); None: no more."""
+    """The next task from the judge (sent when it starts, or while the one before runs); None: no more."""
     if tasks is None:
         return None
     try:
@@ -157,7 +157,7 @@ def _answer(conn: Connection, data: bytes) -> None:
 def main(job: WorkerJob, conn: Connection, tasks: Connection | None = None) -> None:
     """Entry point in the forked worker. Never returns: ends with os._exit.
 
-    Task inputs arrive on `tasks`, one task at a time, after the submission has loaded.
+    Task inputs arrive on `tasks` after the submission has loaded, at most one ahead of the one running.
     """
     try:
         layers = confine.enter(job.box, job.log, job.limits, job.request) if job.isolate else []
