@@ -60,3 +60,26 @@ def test_a_large_task_waits_for_its_turn(tmp_path: Path, ahead: list[int]) -> No
     run = sandbox.run((Unit(str(tmp_path / "s.py"), CODE),), tasks, timeout=30, device="cpu", seed=1)
     assert all(run.outcomes[t.id].message is not None for t in tasks)
     assert ahead == []  # not the large one, nor the small one after it (the pipe may still hold the large)
+
+
+def test_a_shrunk_task_pipe_costs_the_judge_no_wait(tmp_path: Path) -> None:
+    """A worker may shrink its task pipe to one page (F_SETPIPE_SZ on its end) and stop reading:
+    a task that no longer fits is not handed over ahead, at once, never half-written."""
+    import fcntl
+    import os
+    import time
+
+    r, w = os.pipe()
+    try:
+        fcntl.fcntl(r, 1031, 4096)  # F_SETPIPE_SZ: one page
+        os.write(w, b"x" * 4000)  # the current task's frame, unread: the page is nearly full
+        worker = process.Worker(process=None, conn=None, tasks=type("End", (), {"fileno": lambda self: w})())
+        worker.last_small = True
+        t = time.monotonic()
+        assert worker.send_ahead(_task(1, [1.0])) is False
+        assert time.monotonic() - t < 0.1
+        os.set_blocking(r, False)
+        assert os.read(r, 10_000) == b"x" * 4000  # nothing of the refused frame got in
+    finally:
+        os.close(r)
+        os.close(w)

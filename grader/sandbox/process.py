@@ -23,7 +23,7 @@ from grader.protocol.jobs import Task, Unit
 from grader.sandbox.warm import bare_main, context
 
 # A task handed over ahead of its turn (`send_ahead`) goes in one write of at most PIPE_BUF
-# bytes, length prefix included: whole, never torn, and two such never fill the pipe.
+# bytes, length prefix included: atomic (whole or nothing), and two such never fill a default pipe.
 AHEAD_BYTES = 4096 - 4
 LIVE: set[int] = set()  # pids of this judge's workers that are running now
 LIVE_LOCK = threading.Lock()
@@ -120,9 +120,9 @@ class Worker:
         data = pickle.dumps(task, protocol=pickle.HIGHEST_PROTOCOL)
         if len(data) > AHEAD_BYTES:
             return False
-        try:
-            wire.write_frame(self.tasks.fileno(), data, time.monotonic() + 1.0)
-        except (wire.Stalled, wire.Closed):  # cannot happen with the two frames' sizes; the next receive says what did
+        try:  # one write of at most PIPE_BUF bytes: whole or, where the pipe is full, not at all and at once
+            wire.write_frame(self.tasks.fileno(), data, time.monotonic())
+        except (wire.Stalled, wire.Closed):  # a pipe the worker shrank, or a dead worker: the next receive says which
             return False
         self.last_small = True
         return True
