@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 
 from grader.exercises.spec import load_exercise
-from grader.judge import grade as judge
-from grader.judge import same_tasks
+from grader.judge import grade as judge, reference_runs
+from grader.sandbox import process, same_tasks
 from grader.intake.load import read_submission
 from grader.judge.plan import plan, tasks_of
 from grader.protocol.jobs import Task
@@ -65,15 +65,35 @@ def test_exercise6_times_the_run_it_judges_for_its_weights() -> None:
 
 
 def test_a_grade_sends_each_equal_task_once_and_judges_every_check(monkeypatch: pytest.MonkeyPatch) -> None:
-    sent: list[list[int]] = []
-    real = judge.sandbox.run
+    """Both workers get each equal task once (the student's by `send` or `send_ahead`)."""
+    sent: list[int] = []
+    real_send, real_ahead = process.Worker.send, process.Worker.send_ahead
 
-    def spy(units: Any, tasks: list[Task], **kwargs: Any) -> Any:
-        sent.append([t.id for t in tasks])
-        return real(units, tasks, **kwargs)
+    def send(self: process.Worker, task: Any, deadline: float) -> str:
+        sent.extend([task.id] if isinstance(task, Task) else [])
+        return real_send(self, task, deadline)
 
-    monkeypatch.setattr(judge.sandbox, "run", spy)
+    def ahead(self: process.Worker, task: Task) -> bool:
+        ok = real_ahead(self, task)
+        sent.extend([task.id] if ok else [])
+        return ok
+
+    monkeypatch.setattr(process.Worker, "send", send)
+    monkeypatch.setattr(process.Worker, "send_ahead", ahead)
+    reference: list[list[int]] = []
+    real_start = reference_runs.sandbox.start_reference
+
+    def start(module: str, tasks: list[Task]) -> Any:
+        worker = real_start(module, tasks)
+        reference.append([t.id for t in tasks if t.id not in worker.same])
+        return worker
+
+    monkeypatch.setattr(reference_runs.sandbox, "start_reference", start)
+    monkeypatch.setattr(reference_runs, "RUNS", {})
     result = judge.grade(read_submission(ROOT / "reference" / "exercise3.py"), judge.Options(seed=3))
     planned = tasks_of(plan(load_exercise(3), 3))
-    assert len(sent) == 1 and len(sent[0]) < len(planned)  # the training run's re-reads are one task
+    runs, _ = same_tasks.merged(planned)
+    assert len(runs) < len(planned)  # the training run's re-reads are one task
+    assert sorted(sent) == [t.id for t in runs]
+    assert reference == [[t.id for t in runs]]
     assert all(c.points == c.max_points for c in result.checks)

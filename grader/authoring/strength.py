@@ -9,7 +9,7 @@ only lines the reference marks `# mutation: free (why)`, and *seed-dependent* wh
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
@@ -17,7 +17,6 @@ import numpy as np
 
 from grader.authoring.mutants import Mutant
 from grader.exercises.spec import Exercise
-from grader.judge import same_tasks
 from grader.intake.load import Unit
 from grader.protocol import wire
 
@@ -144,11 +143,11 @@ def expected_answers(exercise: Exercise, seed: int) -> Expected:
     from grader.sandbox import run as sandbox
 
     planned = judge.plan(exercise, seed)
-    tasks, same = same_tasks.merged([t for p in planned for t in p.tasks])
+    tasks = [t for p in planned for t in p.tasks]
     worker = sandbox.start_reference(exercise.reference, tasks)
     sandbox.reference_ready(worker)
     answers = sandbox.collect_reference(worker, tasks, timeout=max(120.0, 2 * exercise.timeout))
-    return Expected(seed, tuple(planned), same_tasks.spread(answers, same))
+    return Expected(seed, tuple(planned), answers)
 
 
 def grade_source(exercise: Exercise, expected: Expected, source: str, name: str, timeout: float) -> Graded:
@@ -156,15 +155,14 @@ def grade_source(exercise: Exercise, expected: Expected, source: str, name: str,
     from grader.judge import expected as sources, grade as judge
     from grader.sandbox import run as sandbox
 
-    runs, same = same_tasks.merged([t for p in expected.planned for t in p.tasks])  # equal tasks run once
-    run = sandbox.run((Unit(name, source),), runs, timeout=timeout, device="cpu", seed=expected.seed,
+    tasks = [t for p in expected.planned for t in p.tasks]
+    run = sandbox.run((Unit(name, source),), tasks, timeout=timeout, device="cpu", seed=expected.seed,
                       weights=exercise.weights, stop_on_unit_error=True, caps=sources.answer_caps(expected.answers))
-    run = replace(run, outcomes=same_tasks.spread(run.outcomes, same))
     checks = [judge.decide(p, expected.answers, run, timeout) for p in expected.planned]
     failed = tuple(c.test_name for c in checks if not c.passed)
     if judge.submission_failure(run, timeout) is not None:
         failed = failed or ("submission",)
-    differs = frozenset(tid for tid, want in expected.answers.items() if not _same(run.outcomes.get(tid), want))
+    differs = frozenset(t.id for t in tasks if not _same(run.outcomes.get(t.id), expected.answers[t.id]))
     return Graded(expected.seed, sum(c.points for c in checks), failed, differs)
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any, Protocol
 
 from grader.exercises.spec import Exercise
-from grader.judge import answers, devices, reference_runs, same_tasks
+from grader.judge import answers, devices, reference_runs
 from grader.judge.plan import Planned, tasks_of
 from grader.protocol import wire
 from grader.protocol.jobs import Task
@@ -64,8 +64,7 @@ class _ReferenceSession:
     (`reference_runs`): a batch's job threads share it instead of each running the reference."""
 
     def __init__(self, module: str, seed: int, tasks: list[Task], timeout: float) -> None:
-        runs, self.same = same_tasks.merged(tasks)  # equal tasks: the reference runs them once too
-        self.claim = reference_runs.Claim(module, seed, runs, timeout)
+        self.claim = reference_runs.Claim(module, seed, tasks, timeout)
 
     @property
     def cuda(self) -> bool:
@@ -75,10 +74,10 @@ class _ReferenceSession:
 
     def caps(self) -> dict[int, int] | None:
         known = self.claim.known()
-        return answer_caps(same_tasks.spread(known, self.same)) if known else None
+        return answer_caps(known) if known else None
 
     def collect(self, timeout: float) -> dict[int, wire.Message]:
-        return same_tasks.spread(self.claim.answers(), self.same)  # within the deadline given at `open`
+        return self.claim.answers()  # within the deadline given at `open`
 
     def abort(self) -> None:
         self.claim.abandon()  # e.g. --isolation strict refused this machine

@@ -12,7 +12,7 @@ from typing import Any, Callable
 from grader.errors import UsageError
 from grader.exercises.spec import Case, Check, Exercise, load_exercise
 from grader.intake.load import Submission
-from grader.judge import answers, expected as answer_sources, same_tasks
+from grader.judge import answers, expected as answer_sources
 from grader.judge.failures import UNREADABLE, cell_errors, grader_failure, outcome_failure, submission_failure
 from grader.judge.plan import Planned, plan, tasks_of
 from grader.protocol import wire
@@ -40,7 +40,7 @@ def grade(submission: Submission, options: Options) -> GradeResult:
     planned = plan(exercise, options.seed)
     source = answer_sources.source(options.answers)
     graded = source.graded(planned)
-    tasks, same = same_tasks.merged(tasks_of(graded))  # equal tasks run once
+    tasks = tasks_of(graded)
     timeout = options.timeout or exercise.timeout
     session = source.open(exercise, options.seed, graded, options.device, timeout)
     try:
@@ -51,7 +51,6 @@ def grade(submission: Submission, options: Options) -> GradeResult:
     except BaseException:
         session.abort()
         raise
-    run = replace(run, outcomes=same_tasks.spread(run.outcomes, same))
     expected = session.collect(timeout)
     ran = {id(p) for p in graded}
     checks = [decide(p, expected, run, timeout) if id(p) in ran else pending(p.check) for p in planned]

@@ -69,6 +69,7 @@ class Worker:
     closed: bool = False
     done: bool = False  # every task it was given is answered (set by the run)
     last_small: bool = False  # the last task handed over fits one atomic write (`AHEAD_BYTES`)
+    same: dict[int, int] = field(default_factory=dict)  # a task left out -> its equal twin that runs (`same_tasks`)
 
 
     def receive(self, deadline: float, cap: int = wire.MAX_MESSAGE_BYTES) -> tuple[wire.Message | None, str, str]:

@@ -11,21 +11,24 @@ from grader.errors import GraderBug
 from grader.protocol import wire
 from grader.protocol.jobs import Task
 
+from grader.sandbox import same_tasks
 from grader.sandbox.process import Worker, launch
 from grader.sandbox.warm import context
 
 
 def start_reference(module: str, tasks: list[Task]) -> Worker:
-    """Fork the trusted reference worker (it runs while the student's worker does)."""
+    """Fork the trusted reference worker (it runs while the student's worker does); equal
+    tasks run once (`same_tasks`: `collect_reference` gives each its answer)."""
     from grader.sandbox import entry
 
+    tasks, same = same_tasks.merged(tasks)
     ctx = context()
     recv, send = ctx.Pipe(duplex=False)
     widen(recv.fileno())
     proc = ctx.Process(target=entry.reference, args=(module, tuple(tasks), send), daemon=True)
     launch(proc)
     send.close()
-    return Worker(proc, recv)
+    return Worker(proc, recv, same=same)
 
 
 F_SETPIPE_SZ = 1031  # Linux
@@ -60,7 +63,7 @@ def collect_reference(worker: Worker, tasks: list[Task], timeout: float) -> dict
     answers: dict[int, wire.Message] = {}
     deadline = time.monotonic() + timeout
     try:
-        for task in tasks:
+        for task in [t for t in tasks if t.id not in worker.same]:  # what `start_reference` sent it
             msg, problem, detail = worker.receive(deadline)
             if msg is None:
                 raise GraderBug(f"the reference worker failed on `{task.function}` ({problem} {detail})".strip())
@@ -69,4 +72,4 @@ def collect_reference(worker: Worker, tasks: list[Task], timeout: float) -> dict
             answers[task.id] = msg
     finally:
         worker.kill()
-    return answers
+    return same_tasks.spread(answers, worker.same)

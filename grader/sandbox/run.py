@@ -18,6 +18,7 @@ from grader.containment import isolation
 from grader.protocol import wire
 from grader.protocol.jobs import Limits, Task, Unit
 
+from grader.sandbox import same_tasks
 from grader.sandbox import spare as spares
 from grader.sandbox.process import Worker, later
 from grader.sandbox.student import confirmation, default_limits, make_request, start_student
@@ -101,9 +102,11 @@ def run(units: tuple[Unit, ...], tasks: list[Task], *, timeout: float, device: s
     """Run every task against the submission; never raises for anything the student did.
 
     `caps` bounds the answer to a task (bytes), where the judge knows its expected size.
+    Equal tasks run once (`same_tasks`); each gets that one outcome.
     Raises UsageError when `isolation_mode` demands layers this machine cannot give.
     """
     t0 = time.monotonic()
+    tasks, same = same_tasks.merged(tasks)
     limits = limits or default_limits(timeout)
     request = make_request(isolation_mode)
     order = list(dict.fromkeys(t.function for t in tasks))
@@ -141,7 +144,8 @@ def run(units: tuple[Unit, ...], tasks: list[Task], *, timeout: float, device: s
                     for t in pending:
                         state.outcomes[t.id] = TaskOutcome(problem="skipped", detail="too many crashed workers")
                     break
-        return RunOutcome(state.outcomes, state.load_errors, state.load_problem, read_output(log), state.layers,
+        outcomes = same_tasks.spread(state.outcomes, same)
+        return RunOutcome(outcomes, state.load_errors, state.load_problem, read_output(log), state.layers,
                           time.monotonic() - t0, state.unit_outputs, state.load_errors_more)
     finally:
         if ready is not None:  # taken but never used (no task to run)

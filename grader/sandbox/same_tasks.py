@@ -1,5 +1,8 @@
 """Tasks that ask the same thing run once: one answer, judged by every check that asked.
 
+Both workers apply it where they are run: the student's in `run.run`, the reference's in
+`reference.start_reference`/`collect_reference`; every caller still sees an answer per task.
+
 Two checks of one function whose cases come from the same random stream (`Check.inputs`) and
 the same case maker plan equal tasks, such as one training run judged for its weights and for
 its time. Equal means the same function, probe and params, and arrays equal in dtype, shape
