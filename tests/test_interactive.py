@@ -110,3 +110,21 @@ def test_a_graded_notebook_that_calls_check_does_not_grade_itself(grade_file, tm
     assert result.score == result.max_score == 10
     outputs = "".join(text for _, text in result.extras["cell_outputs"])
     assert "inner None" in outputs
+
+
+@pytest.mark.slow
+def test_a_kernel_keeps_one_warm_server_and_it_goes_with_the_kernel(tmp_path, monkeypatch):
+    import re
+    import time
+
+    source = ("import grader\nfrom grader.interactive import session\nfirst = grader.check(show=False)\n"
+              "pid = session.server_pid()\nsecond = grader.check(show=False)\n"
+              "print('scores', first.score, second.score, 'same', pid == session.server_pid(), 'pid', pid)")
+    path, nb = _notebook(tmp_path, source)
+    output = _run(nb, path, monkeypatch)
+    assert "scores 10.0 10.0 same True" in output
+    pid = int(re.search(r"pid (\d+)", output).group(1))
+    deadline = time.monotonic() + 10
+    while Path(f"/proc/{pid}").exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not Path(f"/proc/{pid}").exists()  # the kernel's exit stopped it

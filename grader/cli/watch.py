@@ -104,7 +104,7 @@ def main(argv: Sequence[str]) -> int:
                 sys.stdout.write(CLEAR)
             _grade_once(app, args)
             print(f"watching {path.name} (Ctrl-C to stop)", file=sys.stderr, flush=True)
-            _spare_worker()
+            spare_worker()
             last = wait_for_change(path, last, changes=changes)
     except KeyboardInterrupt:
         changes.close()
@@ -115,7 +115,7 @@ def main(argv: Sequence[str]) -> int:
         return 130
 
 
-def _spare_worker() -> None:
+def spare_worker() -> None:
     """A confined worker waiting for the next save (`grader.sandbox.spare`); if one cannot be
     made now, the next grade starts its own and reports what went wrong."""
     from grader.errors import GraderBug

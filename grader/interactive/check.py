@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from grader.interactive import locate
+from grader.interactive import locate, session
 
 # The student bundle's `grade` (a public seed by default); the full package's behaves the same.
 ENTRY = "import sys; from grader.cli.student import main; sys.exit(main())"
@@ -81,23 +81,31 @@ class Report:
             print(self.graded.text, end="" if self.graded.text.endswith("\n") else "\n")
 
 
-def grade(path: Path, *, seed: int | None = None, timeout: float | None = None) -> Graded:
-    """Run `grade PATH` in a fresh process (cwd: an empty folder) and read what it wrote."""
+def grade(path: Path, *, seed: int | None = None, timeout: float | None = None, warm: bool = False) -> Graded:
+    """Run `grade PATH` and read what it wrote: in a fresh process (cwd: an empty folder), or with
+    `warm` on the kernel's kept server (`session`), which grades the same way."""
     with tempfile.TemporaryDirectory(prefix="grader-check-") as tmp:
         out = Path(tmp)
-        argv = [sys.executable, "-c", ENTRY, str(path.resolve()), "--report", f"html={out / 'report.html'}",
-                "--json", str(out / "results.json")]
-        argv += ["--seed", str(seed)] if seed is not None else []
-        argv += ["--timeout", str(timeout)] if timeout is not None else []
+        args = [str(path.resolve()), "--report", f"html={out / 'report.html'}", "--json", str(out / "results.json")]
+        args += ["--seed", str(seed)] if seed is not None else []
+        args += ["--timeout", str(timeout)] if timeout is not None else []
         env = {k: v for k, v in os.environ.items() if k not in ("GITHUB_ACTIONS", "NO_COLOR", "FORCE_COLOR")}
-        proc = subprocess.run(argv, cwd=tmp, env=env, stdin=subprocess.DEVNULL, capture_output=True,
-                              text=True, errors="replace")
-        text = proc.stdout if proc.returncode in (0, 1) else (proc.stderr.strip() or proc.stdout)
+        done = session.answer(args, env, timeout) if warm else None
+        if done is None:
+            proc = subprocess.run([sys.executable, "-c", ENTRY, *args], cwd=tmp, env=env, stdin=subprocess.DEVNULL,
+                                  capture_output=True, text=True, errors="replace")
+            done = session.Answer(proc.returncode, proc.stdout, proc.stderr)
+        text = done.stdout if done.status in (0, 1) else (done.stderr.strip() or done.stdout)
         report = out / "report.html"
         results = out / "results.json"
-        return Graded(path, proc.returncode, text,
+        return Graded(path, done.status, text,
                       report.read_text(encoding="utf-8") if report.is_file() else "",
                       _json(results))
+
+
+def warm_default(ip: Any = None) -> bool:
+    """Whether `check` keeps a warm server: in a Jupyter kernel, unless GRADER_CHECK_WARM=0."""
+    return locate.in_kernel(ip) and os.environ.get("GRADER_CHECK_WARM", "1") != "0"
 
 
 def _in_grading_worker() -> bool:
@@ -119,8 +127,11 @@ def _json(path: Path) -> dict[str, Any]:
 
 
 def check(path: str | os.PathLike[str] | None = None, *, seed: int | None = None,
-          timeout: float | None = None, show: bool = True) -> Report | None:
+          timeout: float | None = None, show: bool = True, warm: bool | None = None) -> Report | None:
     """Grade `path` (default: the notebook this kernel runs) and show the report.
+
+    `warm` (default: in a Jupyter kernel) keeps one grading server for the kernel's life: the
+    first check starts it, later ones take tens of milliseconds instead of a torch import.
 
     Returns the Report (its `score` and `max_score`), or None when nothing was graded (the
     notebook could not be found, or was not saved: a line says so)."""
@@ -141,7 +152,7 @@ def check(path: str | os.PathLike[str] | None = None, *, seed: int | None = None
     except locate.NotFound as exc:
         print(exc)
         return None
-    report = Report(grade(target, seed=seed, timeout=timeout))
+    report = Report(grade(target, seed=seed, timeout=timeout, warm=warm_default(ip) if warm is None else warm))
     if show:
         report.show()
     return report
