@@ -150,6 +150,8 @@ def grade_class(folder: Path, out: Path, *, seed: int | None = None, device: str
         settings = Settings(_seed(book, seed), device, timeout)
         policy.keep(book, course)
         plan = cache.plan(book, entries, settings, force)
+        if cluster is None:
+            _hint_preloads([entry for entry, _ in plan.todo])
         skipped = found.skipped + plan.skipped
         print(f"grade batch: {_count(len(entries), 'submission')} ({plan.reused} already graded), "
               f"{_count(len(skipped), 'file')} skipped, seed {settings.seed}", file=sys.stderr)
@@ -166,6 +168,15 @@ def grade_class(folder: Path, out: Path, *, seed: int | None = None, device: str
     counts = Counts(plan.fresh, plan.reused, len(plan.todo) - plan.fresh, failed, len(skipped), settings.seed)
     write_counts(out / "batch.json", counts)
     return ClassRun(counts, rows)
+
+
+def _hint_preloads(todo: Sequence[discover.Entry]) -> None:
+    """Whether the warm parent, still importing, should preload torch._dynamo for this class."""
+    from grader.intake.preloads import any_wants_dynamo
+    from grader.sandbox import warm_hints
+
+    if any_wants_dynamo((entry.path, entry.root) for entry in todo):
+        warm_hints.ask("torch._dynamo")
 
 
 def _open_book(out: Path) -> gradebook.Gradebook:

@@ -97,6 +97,7 @@ def _grade_file(args: argparse.Namespace, reports: list[tuple[str, Path]], writt
 
             notebook = notebook_needs_ipython(args.file)  # plain cells run without IPython
         warm.warm_up(notebooks=notebook)
+        _hint_preloads(Path(args.file))
         from grader import api
         from grader.results import render
 
@@ -122,6 +123,15 @@ def _grade_file(args: argparse.Namespace, reports: list[tuple[str, Path]], writt
     if github.in_actions():
         github.publish(result, Path(args.file), folder=args.templates)
     return EXIT_PASSED if result.passed else EXIT_FAILED
+
+
+def _hint_preloads(path: Path) -> None:
+    """Read while the warm parent imports torch: whether it should preload torch._dynamo too."""
+    from grader.intake.preloads import any_wants_dynamo
+    from grader.sandbox import warm_hints
+
+    if any_wants_dynamo([(path, None)]):
+        warm_hints.ask("torch._dynamo")
 
 
 def write_reports(result: GradeResult, reports: Sequence[tuple[str, Path]], folder: str | None) -> None:

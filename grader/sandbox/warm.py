@@ -21,8 +21,9 @@ from typing import Any, Iterator
 # numpy.random: numpy imports it lazily, and every worker seeds it (10 ms each, once here)
 PRELOAD = ["grader.worker.student", "grader.worker.reference", "numpy.random"]
 NOTEBOOK_PRELOAD = ["IPython.core.interactiveshell", "IPython.core.completerlib", "grader.sandbox.notebook_shell"]
-# imported first and last by the forkserver: garbage collection off while it imports, frozen after
-FIRST, LAST = "grader.sandbox.forkserver_init", "grader.sandbox.forkserver_ready"
+# imported first and last by the forkserver: garbage collection off while it imports, frozen after;
+# HINTS just before LAST: what the judge asked for since (`warm_hints`)
+FIRST, HINTS, LAST = "grader.sandbox.forkserver_init", "grader.sandbox.forkserver_hints", "grader.sandbox.forkserver_ready"
 _CONTEXT: Any = None
 # The forkserver's socket lives in multiprocessing's temp dir: sun_path holds 107 bytes, so a
 # long TMPDIR would make every grade fail. Past this length a short base is used instead.
@@ -48,7 +49,7 @@ def context(notebooks: bool = True) -> Any:
 
 def preloads(notebooks: bool) -> list[str]:
     """What the forkserver imports, in order."""
-    return [FIRST, *PRELOAD, *(NOTEBOOK_PRELOAD if notebooks else []), LAST]
+    return [FIRST, *PRELOAD, *(NOTEBOOK_PRELOAD if notebooks else []), HINTS, LAST]
 
 
 _MAIN_LOCK = threading.Lock()
@@ -114,8 +115,10 @@ def warm_up(notebooks: bool = True) -> None:
     if ctx.get_start_method() == "forkserver":
         from multiprocessing import forkserver
 
+        from grader.sandbox import warm_hints
+
         short_temp_dir()
-        with bare_main(), _tracker_later():
+        with bare_main(), _tracker_later(), warm_hints.offered():
             forkserver.ensure_running()
         from multiprocessing import resource_tracker
 

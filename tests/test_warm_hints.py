@@ -1,0 +1,71 @@
+"""Preloads asked for after the warm parent started: torch._dynamo for a submission that names
+torch.optim (its first optimizer would otherwise import it in the worker: about a second)."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from grader.intake import preloads
+from grader.sandbox import forkserver_hints, warm_hints
+
+ROOT = Path(__file__).resolve().parent.parent
+# the module's name is put together, so that this probe does not name it itself
+PROBE = "import sys\nprint('dynamo preloaded:', 'torch.' + '_dy' + 'namo' in sys.modules)\n"
+
+
+@pytest.mark.parametrize("source, wanted", [
+    (b"opt = torch.optim.SGD([w], lr=0.1)", True),
+    (b"from torch import optim\n", True),
+    (b"import torch.optim as optim", True),
+    (b"model = torch.compile(model)", True),
+    (b"import torch._dynamo", True),
+    (b"optimizer_steps = 3\nw -= lr * w.grad", False),
+    (b"def sgd(params, lr, batch_size):\n    pass", False),
+    (b"", False),
+])
+def test_which_submissions_want_dynamo(source, wanted):
+    assert preloads.wants_dynamo(source) is wanted
+
+
+def test_an_unreadable_or_linked_submission_wants_nothing(tmp_path):
+    target = tmp_path / "real.py"
+    target.write_text("import torch.optim")
+    link = tmp_path / "exercise1.py"
+    link.symlink_to(target)
+    assert not preloads.any_wants_dynamo([(link, None), (tmp_path / "missing.py", None)])
+    assert preloads.any_wants_dynamo([(link, None), (target, None)])
+
+
+def test_hints_are_written_whole_and_only_from_the_allowed_list(tmp_path, monkeypatch):
+    path = tmp_path / "hints"
+    monkeypatch.setattr(warm_hints, "_PATH", str(path))
+    monkeypatch.setattr(warm_hints, "_ASKED", [])
+    warm_hints.ask("os")  # not a preload the judge may ask for
+    assert not path.exists()
+    warm_hints.ask("torch._dynamo")
+    warm_hints.ask("torch._dynamo")
+    assert path.read_text() == "torch._dynamo\n" and not (tmp_path / "hints.partial").exists()
+    path.write_text("torch._dynamo\nsubprocess\nos\n")  # whatever the file says, only ALLOWED is imported
+    assert forkserver_hints._asked(str(path)) == ["torch._dynamo"]
+    assert forkserver_hints._asked(str(tmp_path / "none")) == []
+
+
+def _printed(tmp_path: Path, name: str, extra: str) -> str:
+    folder = tmp_path / name
+    folder.mkdir()
+    path = folder / "exercise1.py"
+    path.write_text("# exercise: 1\n" + extra + PROBE + (ROOT / "reference/exercise1.py").read_text())
+    env = {k: v for k, v in os.environ.items() if k != "GITHUB_ACTIONS"}
+    proc = subprocess.run([sys.executable, "-m", "grader", str(path), "--seed", "1", "--device", "cpu"],
+                          capture_output=True, text=True, env=env, cwd=folder)
+    assert proc.returncode == 0, proc.stderr
+    return proc.stdout
+
+
+def test_a_grade_preloads_dynamo_only_for_a_submission_that_names_torch_optim(tmp_path):
+    assert "dynamo preloaded: True" in _printed(tmp_path, "optim", "# uses torch.optim\n")
+    assert "dynamo preloaded: False" in _printed(tmp_path, "plain", "")
