@@ -144,3 +144,19 @@ def test_session_seed_and_when_the_check_is_warm(monkeypatch):
     assert check.warm_default(Kernel())
     monkeypatch.setenv("GRADER_CHECK_WARM", "0")
     assert not check.warm_default(Kernel())
+
+
+def test_an_interrupted_check_stops_the_server_and_everything_it_started(kept, monkeypatch):
+    assert check.grade(SOLUTION, seed=2, warm=True).score == 10
+    pid = session.server_pid()
+    started = reaper.descendants(pid)
+
+    def interrupted(fd, deadline):  # Ctrl-C in the kernel while the server grades
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(session, "_read_line", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        check.grade(SOLUTION, seed=2, warm=True)
+    assert session.server_pid() is None and _gone([pid, *started])
+    monkeypatch.undo()
+    assert check.grade(SOLUTION, seed=2, warm=True).score == 10  # the next check starts a new one

@@ -104,8 +104,9 @@ def grade(path: Path, *, seed: int | None = None, timeout: float | None = None, 
 
 
 def warm_default(ip: Any = None) -> bool:
-    """Whether `check` keeps a warm server: in a Jupyter kernel, unless GRADER_CHECK_WARM=0."""
-    return locate.in_kernel(ip) and os.environ.get("GRADER_CHECK_WARM", "1") != "0"
+    """Whether `check` keeps a warm server: in a Jupyter kernel on a POSIX system (its pipes
+    are waited on with select), unless GRADER_CHECK_WARM=0."""
+    return os.name == "posix" and locate.in_kernel(ip) and os.environ.get("GRADER_CHECK_WARM", "1") != "0"
 
 
 def _in_grading_worker() -> bool:

@@ -60,6 +60,8 @@ def key(env: Mapping[str, str]) -> tuple[object, ...]:
 
 def answer(argv: list[str], env: Mapping[str, str], limit: float | None = None) -> Answer | None:
     """`grade ARGV` on the kept server (started if needed); None if it could not answer."""
+    if os.name != "posix":  # select() on pipes
+        return None
     with _LOCK:
         server = _server(env)
         if server is None:
