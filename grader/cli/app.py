@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from grader.results.model import GradeResult
 
 EXIT_PASSED, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+_EXITS_AFTER: list[bool] = []  # set by `run`: this process exits once the command is done
 SUBCOMMANDS = tuple(COMMANDS)
 
 
@@ -100,6 +101,14 @@ def _grade_file(args: argparse.Namespace, reports: list[tuple[str, Path]], writt
         _hint_preloads(Path(args.file))
         from grader import api
         from grader.results import render
+
+        from grader.sandbox import process
+
+        # one grade, then the process exits (not `--watch` nor the kernel's server, which hold
+        # cleanup for the next grade): workers and warm parent go as soon as they are done
+        if _EXITS_AFTER and not process.cleanup_held():
+            process.hold_cleanup()
+            warm.one_shot()
 
         result = api.grade_path(args.file, api.options(args.seed, device=args.device, timeout=args.timeout,
                                                        isolation=args.isolation))
@@ -256,6 +265,7 @@ def run(entry: Callable[[], int] | None = None) -> None:
     workers killed and waited for, multiprocessing's temporary folders removed), with the
     output flushed; what is skipped is the interpreter's teardown (freeing every module, numpy's
     thread pool), about 30 ms of a cold grade. With a thread still running, the normal exit."""
+    _EXITS_AFTER.append(True)
     code = (entry or main)()
     import atexit
     import threading

@@ -255,22 +255,28 @@ def members(group: Group) -> set[int]:
 
 def kill(group: Group, rounds: int = 100) -> None:
     """SIGKILL everything in the group until it is empty."""
+    for _ in range(rounds):
+        pids = signal_all(group)
+        if not pids:
+            return
+        reaper.wait_gone(pids)
+
+
+def signal_all(group: Group) -> set[int]:
+    """SIGKILL everything in the group once, without waiting; the pids it held."""
     for path in group.dirs:
         try:
             with open(os.path.join(path, "cgroup.kill"), "w") as fh:  # cgroup v2
                 fh.write("1")
         except OSError:
             pass
-    for _ in range(rounds):
-        pids = members(group)
-        if not pids:
-            return
-        for pid in pids:
-            try:
-                os.kill(pid, signal.SIGKILL)
-            except (ProcessLookupError, PermissionError):
-                pass
-        reaper.wait_gone(pids)
+    pids = members(group)
+    for pid in pids:
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+    return pids
 
 
 def remove(group: Group) -> None:

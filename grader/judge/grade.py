@@ -52,6 +52,7 @@ def grade(submission: Submission, options: Options) -> GradeResult:
         session.abort()
         raise
     expected = session.collect(timeout)
+    sandbox.finished()  # no worker is needed past this point
     ran = {id(p) for p in graded}
     checks = [decide(p, expected, run, timeout) if id(p) in ran else pending(p.check) for p in planned]
     return _result(submission, options, exercise, device, checks, run, timeout, t0, graded, expected)

@@ -39,6 +39,11 @@ def hold_cleanup() -> None:
         atexit.register(cleanup)
 
 
+def cleanup_held() -> bool:
+    """Whether `hold_cleanup` is in force."""
+    return _LATER is not None
+
+
 def later(fn: Callable[..., Any], *args: Any) -> None:
     """`fn(*args)` now, or at the next `cleanup()` while cleanup is held."""
     if _LATER is None:
@@ -133,7 +138,8 @@ class Worker:
 
     def __exit__(self, *exc: Any) -> None:
         if self.done and exc[0] is None:
-            later(self.kill)  # it answered everything: it may wait for the report (`hold_cleanup`)
+            self.halt()  # it answered everything: killed now, its teardown runs while the judge decides
+            later(self.kill)  # and waited for after the report (`hold_cleanup`)
         else:
             self.kill()
 
@@ -163,6 +169,23 @@ class Worker:
                 self.process.kill()
             except Exception:  # already gone
                 pass
+
+    def halt(self) -> None:
+        """SIGKILL the worker, its process group and its cgroup once, without waiting (`kill`
+        then waits for them and removes what they left)."""
+        if self.closed or self.process.pid is None:
+            return
+        if self.group is not None:
+            cgroups.signal_all(self.group)
+        if hasattr(os, "killpg"):
+            try:
+                os.killpg(self.process.pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
+        try:
+            self.process.kill()
+        except Exception:  # already gone
+            pass
 
     def kill(self) -> None:
         """SIGKILL the worker and every descendant it made, wherever they went (once; idempotent)."""

@@ -26,7 +26,7 @@ from grader.sandbox.workdir import read_output, remove, unit_outputs
 # the rest of the sandbox's interface for the judge and the commands
 from grader.sandbox.reference import collect_reference, reference_ready, start_reference  # noqa: F401
 from grader.sandbox.student import confined_layers  # noqa: F401
-from grader.sandbox.warm import warm_up  # noqa: F401
+from grader.sandbox.warm import finished, warm_up  # noqa: F401
 
 MAX_RESTARTS = 8
 

@@ -128,6 +128,34 @@ def warm_up(notebooks: bool = True) -> None:
             atexit.register(shut_down)  # runs before multiprocessing's own exit handler
 
 
+_ONE_SHOT: list[bool] = []
+
+
+def one_shot() -> None:
+    """This process grades once, then exits (`grade FILE`): the warm parent is let go as soon
+    as the grade's workers are done (`finished`), so its teardown runs while the judge decides
+    and reports instead of after."""
+    _ONE_SHOT[:] = [True]
+
+
+def finished() -> None:
+    """The judge's grade needs no worker any more: in a one-shot process, kill the warm parent
+    and what it still has now; `shut_down`, at exit, waits for them."""
+    if not _ONE_SHOT or context().get_start_method() != "forkserver":
+        return
+    from multiprocessing import forkserver
+
+    from grader.containment import reaper
+
+    pid = getattr(forkserver._forkserver, "_forkserver_pid", None)  # type: ignore[attr-defined]
+    if pid:
+        reaper.kill_descendants(pid)  # first: once the forkserver is gone, its orphans go to init
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except OSError:
+            pass
+
+
 def shut_down() -> None:
     """Kill the forkserver, whatever it still has, and the resource tracker; wait for them.
 

@@ -102,12 +102,24 @@ sys.exit(code)
 """
 
 
+DAEMON = "import os, time\nif os.fork() == 0:\n    os.setsid()\n    time.sleep(60)\n    os._exit(0)\n"
+
+
+# with its PID namespace and cgroups off, only the forkserver's subreaper keeps track of a daemon
+TRACKED_BY_THE_SUBREAPER = "pidns,cgroup-pids,cgroup-memory,cgroup-cpu"
+
+
 @pytest.mark.skipif(not LINUX, reason="PR_SET_CHILD_SUBREAPER")
-def test_nothing_is_left_when_grade_returns(tmp_path: Path):
+@pytest.mark.parametrize("prefix, disabled", [("", ""), (DAEMON, ""), (DAEMON, TRACKED_BY_THE_SUBREAPER)],
+                         ids=["plain", "a daemon that setsid", "a daemon, only the subreaper on its trail"])
+def test_nothing_is_left_when_grade_returns(tmp_path: Path, prefix: str, disabled: str):
+    """`grade FILE` lets its workers and warm parent go before it reports (`warm.one_shot`):
+    still, when it returns, nothing it started is left, a daemon of the submission included."""
     sub = tmp_path / "exercise1.py"
-    sub.write_text(CORRECT.read_text())
+    sub.write_text(prefix + CORRECT.read_text())
+    env = {**_env(), **({isolation.DISABLE_ENV: disabled} if disabled else {})}
     proc = subprocess.run([sys.executable, "-c", WRAPPER, sys.executable, "-m", "grader", str(sub)],
-                          env=_env(), capture_output=True, text=True, timeout=300)
+                          env=env, capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     left = [line for line in proc.stdout.splitlines() if line.startswith("LEFT")]
     assert left == ["LEFT "], f"processes outlived grade: {left}"
