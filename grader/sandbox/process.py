@@ -177,7 +177,11 @@ class Worker:
             return
         if self.group is not None:
             cgroups.signal_all(self.group)
-        if hasattr(os, "killpg"):
+        self._signal_process()
+
+    def _signal_process(self) -> None:
+        """SIGKILL the worker's process group (it is its leader) and the process itself."""
+        if self.process.pid is not None and hasattr(os, "killpg"):
             try:
                 os.killpg(self.process.pid, signal.SIGKILL)
             except (ProcessLookupError, PermissionError):
@@ -197,15 +201,7 @@ class Worker:
             cgroups.kill(self.group)
         if pid is not None and self.reap:
             reaper.kill_descendants(pid)
-        if pid is not None and hasattr(os, "killpg"):
-            try:
-                os.killpg(pid, signal.SIGKILL)
-            except (ProcessLookupError, PermissionError):
-                pass
-        try:
-            self.process.kill()
-        except Exception:  # already gone
-            pass
+        self._signal_process()
         self.process.join(5)
         self.conn.close()
         if self.tasks is not None:
