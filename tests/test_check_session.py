@@ -103,6 +103,17 @@ def test_a_server_that_died_or_left_is_started_again(kept, monkeypatch):
     assert check.grade(SOLUTION, seed=2, warm=True).score == 10 and session.server_pid() not in (None, other)
 
 
+def test_a_server_that_leaves_as_the_request_comes_is_replaced_not_given_up(kept, tmp_path):
+    """The race of an idle exit with a check: the request goes to a new server, not to a cold grade."""
+    leaving = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(0.5)"], stdin=subprocess.PIPE,
+                               stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)  # alive, reads nothing, leaves
+    home = tmp_path / "home"
+    home.mkdir()
+    session._SERVER = session._Server(leaving, session.key(os.environ), home, os.getpid())  # the key: GRADER_* only
+    assert check.grade(SOLUTION, seed=2, warm=True).score == 10
+    assert leaving.poll() is not None and session.server_pid() not in (None, leaving.pid)
+
+
 def test_a_changed_setting_starts_a_server_that_has_it(kept, monkeypatch):
     assert check.grade(SOLUTION, seed=2, warm=True).score == 10
     pid = session.server_pid()

@@ -5,8 +5,9 @@ later checks send it their arguments and read its answer, so only the first pays
 import. Nothing is graded in the kernel's own process. The server is started again when the
 settings it inherited (`GRADER_*` variables, the interpreter) change, when it died or left
 (idle), and is stopped when the kernel exits (`close`, an exit handler) or a check is
-interrupted. `answer` returns None whenever the server could not answer, and the caller then
-grades with a fresh `grade` process as before.
+interrupted. A request that finds the server leaving (its pipe closes before any answer: an
+idle exit racing the check, a kill) is sent once more to a new server. `answer` returns None
+whenever no server could answer, and the caller then grades with a fresh `grade` process.
 """
 from __future__ import annotations
 
@@ -29,6 +30,7 @@ ENTRY = "from grader.cli.serve import run; run()"
 REPLY_GRACE_SECONDS = 60.0  # beyond the grade's own limit, before the server is given up on
 DEFAULT_LIMIT_SECONDS = 900.0
 CLOSE_SECONDS = 5.0
+LEFT = object()  # what `_exchange` returns when the server was gone before it answered
 
 
 @dataclass(frozen=True)
@@ -63,17 +65,21 @@ def answer(argv: list[str], env: Mapping[str, str], limit: float | None = None) 
     if os.name != "posix":  # select() on pipes
         return None
     with _LOCK:
-        server = _server(env)
-        if server is None:
-            return None
-        try:
-            reply = _exchange(server, argv, (limit or DEFAULT_LIMIT_SECONDS) + REPLY_GRACE_SECONDS)
-        except BaseException:  # an interrupt mid-grade: the server goes, the next check starts one
-            _close_locked(interrupt=True)
-            raise
-        if reply is None:
+        for _ in range(2):  # a server that left as the request came (idle, killed): once more, on a new one
+            server = _server(env)
+            if server is None:
+                return None
+            try:
+                reply = _exchange(server, argv, (limit or DEFAULT_LIMIT_SECONDS) + REPLY_GRACE_SECONDS)
+            except BaseException:  # an interrupt mid-grade: the server goes, the next check starts one
+                _close_locked(interrupt=True)
+                raise
+            if isinstance(reply, Answer):
+                return reply
             _close_locked()
-        return reply
+            if reply is not LEFT:
+                return None
+        return None
 
 
 def server_pid() -> int | None:
@@ -112,15 +118,20 @@ def _server(env: Mapping[str, str]) -> _Server | None:
     return _SERVER
 
 
-def _exchange(server: _Server, argv: list[str], limit: float) -> Answer | None:
-    """Send one request, read one answer line (within `limit` seconds); None on any failure."""
+def _exchange(server: _Server, argv: list[str], limit: float) -> Answer | object | None:
+    """Send one request, read one answer line (within `limit` seconds): the answer; LEFT when the
+    server's end closed before a byte of it came; None on any other failure."""
     assert server.proc.stdin is not None and server.proc.stdout is not None
     try:
         server.proc.stdin.write(json.dumps(argv).encode() + b"\n")
         server.proc.stdin.flush()
+    except BrokenPipeError:
+        return LEFT
     except OSError:
         return None
     line = _read_line(server.proc.stdout.fileno(), time.monotonic() + limit)
+    if line == b"":
+        return LEFT
     try:
         data = json.loads(line) if line is not None else None
     except ValueError:
@@ -132,7 +143,8 @@ def _exchange(server: _Server, argv: list[str], limit: float) -> Answer | None:
 
 
 def _read_line(fd: int, deadline: float) -> bytes | None:
-    """Bytes up to a newline from `fd`, or None at its end or past the deadline."""
+    """Bytes up to a newline from `fd`; b"" at its end before any byte; None past the deadline
+    or at its end mid-line."""
     chunks: list[bytes] = []
     while True:
         left = deadline - time.monotonic()
@@ -140,7 +152,7 @@ def _read_line(fd: int, deadline: float) -> bytes | None:
             return None
         chunk = os.read(fd, 1 << 16)
         if not chunk:
-            return None
+            return None if chunks else b""
         chunks.append(chunk)
         if chunk.endswith(b"\n"):
             return b"".join(chunks)
