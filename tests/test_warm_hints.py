@@ -1,5 +1,6 @@
 """Preloads asked for after the warm parent started: torch._dynamo for a submission that names
-torch.optim (its first optimizer would otherwise import it in the worker: about a second)."""
+torch.optim (its first optimizer would otherwise import it in the worker: about a second), torch's
+symbolic shapes for one that gives a gradient explicitly (half a second)."""
 from __future__ import annotations
 
 import os
@@ -14,21 +15,32 @@ from grader.sandbox import forkserver_hints, warm_hints
 
 ROOT = Path(__file__).resolve().parent.parent
 # the module's name is put together, so that this probe does not name it itself
-PROBE = "import sys\nprint('dynamo preloaded:', 'torch.' + '_dy' + 'namo' in sys.modules)\n"
+PROBE = ("import sys\nprint('dynamo preloaded:', 'torch.' + '_dy' + 'namo' in sys.modules)\n"
+         "print('shapes preloaded:', 'torch.fx.experimental.symbolic_shapes' in sys.modules)\n")
+
+
+DYNAMO, SHAPES = "torch._dynamo", "torch.fx.experimental.symbolic_shapes"
 
 
 @pytest.mark.parametrize("source, wanted", [
-    (b"opt = torch.optim.SGD([w], lr=0.1)", True),
-    (b"from torch import optim\n", True),
-    (b"import torch.optim as optim", True),
-    (b"model = torch.compile(model)", True),
-    (b"import torch._dynamo", True),
-    (b"optimizer_steps = 3\nw -= lr * w.grad", False),
-    (b"def sgd(params, lr, batch_size):\n    pass", False),
-    (b"", False),
+    (b"opt = torch.optim.SGD([w], lr=0.1)", (DYNAMO,)),
+    (b"from torch import optim\n", (DYNAMO,)),
+    (b"import torch.optim as optim", (DYNAMO,)),
+    (b"model = torch.compile(model)", (DYNAMO,)),
+    (b"import torch._dynamo", (DYNAMO,)),
+    (b"optimizer_steps = 3\nw -= lr * w.grad", ()),
+    (b"def sgd(params, lr, batch_size):\n    pass", ()),
+    (b"y.backward(torch.ones_like(x))", (SHAPES,)),  # d2l's way to the gradient of a non-scalar
+    (b"y.backward(gradient=torch.ones(len(y)))", (SHAPES,)),
+    (b"torch.autograd.grad(y, x, grad_outputs=v)", (SHAPES,)),
+    (b"_, g = torch.autograd.functional.vjp(f, x, v)", (SHAPES,)),
+    (b"from torch.autograd.functional import jacobian", (SHAPES,)),
+    (b"opt = optim.Adam(p)\nloss.backward(v)", (DYNAMO, SHAPES)),
+    (b"loss.backward()\nl.sum().backward( )\ny.backward(retain_graph=True)", ()),
+    (b"", ()),
 ])
-def test_which_submissions_want_dynamo(source, wanted):
-    assert preloads.wants_dynamo(source) is wanted
+def test_which_submissions_want_which_preloads(source, wanted):
+    assert preloads.wanted(source) == wanted
 
 
 def test_an_unreadable_or_linked_submission_wants_nothing(tmp_path):
@@ -36,8 +48,11 @@ def test_an_unreadable_or_linked_submission_wants_nothing(tmp_path):
     target.write_text("import torch.optim")
     link = tmp_path / "exercise1.py"
     link.symlink_to(target)
-    assert not preloads.any_wants_dynamo([(link, None), (tmp_path / "missing.py", None)])
-    assert preloads.any_wants_dynamo([(link, None), (target, None)])
+    assert preloads.any_wanted([(link, None), (tmp_path / "missing.py", None)]) == ()
+    assert preloads.any_wanted([(link, None), (target, None)]) == (DYNAMO,)
+    other = tmp_path / "other.py"
+    other.write_text("y.backward(torch.ones_like(y))")
+    assert preloads.any_wanted([(other, None), (target, None)]) == (DYNAMO, SHAPES)  # the table's order
 
 
 def test_hints_are_written_whole_and_only_from_the_allowed_list(tmp_path, monkeypatch):
@@ -66,6 +81,10 @@ def _printed(tmp_path: Path, name: str, extra: str) -> str:
     return proc.stdout
 
 
-def test_a_grade_preloads_dynamo_only_for_a_submission_that_names_torch_optim(tmp_path):
-    assert "dynamo preloaded: True" in _printed(tmp_path, "optim", "# uses torch.optim\n")
-    assert "dynamo preloaded: False" in _printed(tmp_path, "plain", "")
+def test_a_grade_preloads_only_what_the_submission_names(tmp_path):
+    optim = _printed(tmp_path, "optim", "# uses torch.optim\n")
+    assert "dynamo preloaded: True" in optim  # (which imports the symbolic shapes itself)
+    gradient = _printed(tmp_path, "gradient", "# y.backward(torch.ones_like(y))\n")
+    assert "dynamo preloaded: False" in gradient and "shapes preloaded: True" in gradient
+    plain = _printed(tmp_path, "plain", "")
+    assert "dynamo preloaded: False" in plain and "shapes preloaded: False" in plain

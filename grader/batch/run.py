@@ -171,12 +171,12 @@ def grade_class(folder: Path, out: Path, *, seed: int | None = None, device: str
 
 
 def _hint_preloads(todo: Sequence[discover.Entry]) -> None:
-    """Whether the warm parent, still importing, should preload torch._dynamo for this class."""
-    from grader.intake.preloads import any_wants_dynamo
+    """What the warm parent, still importing, should preload too for this class."""
+    from grader.intake.preloads import any_wanted
     from grader.sandbox import warm_hints
 
-    if any_wants_dynamo((entry.path, entry.root) for entry in todo):
-        warm_hints.ask("torch._dynamo")
+    for module in any_wanted((entry.path, entry.root) for entry in todo):
+        warm_hints.ask(module)
 
 
 def _open_book(out: Path) -> gradebook.Gradebook:

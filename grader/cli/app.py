@@ -135,12 +135,12 @@ def _grade_file(args: argparse.Namespace, reports: list[tuple[str, Path]], writt
 
 
 def _hint_preloads(path: Path) -> None:
-    """Read while the warm parent imports torch: whether it should preload torch._dynamo too."""
-    from grader.intake.preloads import any_wants_dynamo
+    """Read while the warm parent imports torch: what else it should preload for this file."""
+    from grader.intake.preloads import any_wanted
     from grader.sandbox import warm_hints
 
-    if any_wants_dynamo([(path, None)]):
-        warm_hints.ask("torch._dynamo")
+    for module in any_wanted([(path, None)]):
+        warm_hints.ask(module)
 
 
 def write_reports(result: GradeResult, reports: Sequence[tuple[str, Path]], folder: str | None) -> None:

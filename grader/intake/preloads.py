@@ -1,11 +1,18 @@
-"""Whether a submission wants torch._dynamo preloaded, told cheaply from its bytes.
+"""Which of torch's lazily imported modules a submission wants preloaded, told cheaply from its bytes.
 
-torch imports torch._dynamo the first time a `torch.optim` optimizer is made (its methods are
-wrapped by `torch._disable_dynamo`) or `torch.compile` runs: about 1.1 s of CPU in each worker
-that does it, against 0.7 s once in the warm parent, asked for by `grader.sandbox.warm_hints`.
-A submission whose text names either has it preloaded. The test only decides what is
-imported ahead: a submission that reaches them some other way imports them itself, as before,
-and grades the same.
+Some torch calls import a large module the first time they run, in each worker that makes them,
+where the warm parent could have imported it once (garbage collection off) for every worker
+it forks, when asked by `grader.sandbox.warm_hints`:
+
+- torch._dynamo: the first `torch.optim` optimizer made (its methods are wrapped by
+  `torch._disable_dynamo`) or `torch.compile`: about 1.1 s of CPU per worker, 0.7 s once ahead.
+- torch.fx.experimental.symbolic_shapes (and sympy): the first gradient given explicitly,
+  `y.backward(gradient)` or `torch.autograd.grad(..., grad_outputs)`, and so every
+  `torch.autograd.functional` helper (`vjp`, `jacobian`, ...): about 0.4-0.6 s per worker.
+
+A submission whose text names one of these has its module preloaded. The test only decides what
+is imported ahead: a submission that reaches them some other way imports them itself, as
+before, and grades the same; one named in a comment costs the warm parent an import, no more.
 """
 from __future__ import annotations
 
@@ -14,23 +21,30 @@ from pathlib import Path
 from typing import Iterable
 
 WANTS_DYNAMO = re.compile(rb"\boptim\b|torch\s*\.\s*compile\b|_dynamo\b")
+# .backward( with a first argument (not only retain_graph=, create_graph=, inputs=), grad_outputs,
+# and torch.autograd.functional's helpers
+WANTS_SHAPES = re.compile(rb"\.backward\s*\((?!\s*(?:\)|retain_graph\b|create_graph\b|inputs\b))|\bgrad_outputs\b|"
+                          rb"autograd\s*\.\s*functional\b|\b(?:jacobian|hessian|vjp|jvp|vhp|hvp)\b")
+WANTED = (("torch._dynamo", WANTS_DYNAMO), ("torch.fx.experimental.symbolic_shapes", WANTS_SHAPES))
 
 
-def wants_dynamo(data: bytes) -> bool:
-    """Whether a submission's bytes name torch.optim, torch.compile or torch._dynamo."""
-    return WANTS_DYNAMO.search(data) is not None
+def wanted(data: bytes) -> tuple[str, ...]:
+    """The modules of `WANTED` whose calls a submission's bytes name."""
+    return tuple(module for module, pattern in WANTED if pattern.search(data) is not None)
 
 
-def any_wants_dynamo(paths: Iterable[tuple[Path, Path | None]]) -> bool:
-    """Whether any of these submissions (path, the folder it must stay in) wants it; a file
-    that cannot be read safely counts as not (the grade itself reports it)."""
+def any_wanted(paths: Iterable[tuple[Path, Path | None]]) -> tuple[str, ...]:
+    """The modules any of these submissions (path, the folder it must stay in) wants, in
+    `WANTED`'s order; a file that cannot be read safely wants none (the grade itself reports it)."""
     from grader.errors import UsageError
     from grader.intake.load import read_bytes
 
+    found: set[str] = set()
     for path, root in paths:
         try:
-            if wants_dynamo(read_bytes(path, root)):
-                return True
+            found.update(wanted(read_bytes(path, root)))
         except (UsageError, OSError):
             continue
-    return False
+        if len(found) == len(WANTED):
+            break
+    return tuple(module for module, _ in WANTED if module in found)

@@ -14,9 +14,10 @@ from contextlib import contextmanager
 from typing import Iterator
 
 ENV = "GRADER_WARM_HINTS"
-# torch imports torch._dynamo the first time a torch.optim optimizer is made or torch.compile
-# runs: 0.7 s in the warm parent (garbage collection off), 1.1 s in each worker that does it
-ALLOWED = ("torch._dynamo",)
+# what torch imports lazily at some calls (`grader.intake.preloads`): torch._dynamo at the first
+# torch.optim optimizer or torch.compile, 0.7 s in the warm parent (garbage collection off),
+# 1.1 s in each worker that does it; symbolic_shapes at the first explicit gradient
+ALLOWED = ("torch._dynamo", "torch.fx.experimental.symbolic_shapes")
 _PATH: str | None = None
 _ASKED: list[str] = []
 
