@@ -229,10 +229,14 @@ def write_frame(fd: int, data: bytes, deadline: float) -> None:
             raise Stalled()
 
 
+_KINDS = {bool: "a number", int: "a number", float: "a number", dict: "an object", list: "a list", str: "a string"}
+
+
 def _kind(value: Any) -> str:
-    if isinstance(value, (bool, int, float)):
-        return "a number"
-    return {dict: "an object", list: "a list", str: "a string"}.get(type(value), type(value).__name__)
+    kind = _KINDS.get(type(value))
+    if kind is not None:
+        return kind
+    return "a number" if isinstance(value, (bool, int, float)) else type(value).__name__
 
 
 def unlike(want: Any, got: Any, path: str = "info", depth: int = 0) -> str:
@@ -242,8 +246,37 @@ def unlike(want: Any, got: Any, path: str = "info", depth: int = 0) -> str:
     matches anything; keys only one side has are left to the check). The judge's checks then
     never meet a string where the reference gave an object, or nesting of unbounded depth.
     """
-    if want is None or got is None:
+    found = _unlike(want, got, depth)
+    if found is None:
         return ""
+    steps, problem = found
+    return f"{path}{''.join(reversed(steps))} {problem}"
+
+
+def _unlike(want: Any, got: Any, depth: int) -> tuple[list[str], str] | None:
+    """`unlike`'s walk: None when alike, else the path's steps (innermost first) and the problem;
+    the path is spelled out only for the node that differs."""
+    if want is None or got is None:
+        return None
+    if depth > 32:
+        return [], "is nested too deeply"
+    kind, got_kind = _kind(want), _kind(got)
+    if kind != got_kind:
+        return [], f"is {got_kind} where {kind} was expected"
+    if isinstance(want, dict):
+        for key in want.keys() & got.keys():
+            found = _unlike(want[key], got[key], depth + 1)
+            if found is not None:
+                found[0].append(f".{str(key)[:40]}")
+                return found
+    elif isinstance(want, list) and want:
+        last = len(want) - 1
+        for i, item in enumerate(got):
+            found = _unlike(want[i if i < last else last], item, depth + 1)
+            if found is not None:
+                found[0].append(f"[{i}]")
+                return found
+    return None
     if depth > 32:
         return f"{path} is nested too deeply"
     if _kind(want) != _kind(got):
