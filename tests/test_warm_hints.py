@@ -69,6 +69,43 @@ def test_hints_are_written_whole_and_only_from_the_allowed_list(tmp_path, monkey
     assert forkserver_hints._asked(str(tmp_path / "none")) == []
 
 
+def test_a_hint_after_the_forkserver_took_its_hints_is_known_to_be_late(tmp_path, monkeypatch):
+    path = tmp_path / "hints"
+    monkeypatch.setattr(warm_hints, "_PATH", str(path))
+    monkeypatch.setattr(warm_hints, "_ASKED", [])
+    assert not warm_hints.late()  # nothing asked
+    warm_hints.ask(DYNAMO)
+    assert not warm_hints.late()  # not taken yet: it will be read
+    assert forkserver_hints._take(str(path)) == [DYNAMO] and not path.exists()
+    assert not warm_hints.late()  # taken with it
+    warm_hints.ask(SHAPES)
+    assert warm_hints.late()  # asked after the forkserver took its hints
+    (tmp_path / ("hints" + warm_hints.TAKEN)).unlink()
+    path.unlink()
+    assert forkserver_hints._take(str(path)) == []  # nothing asked when it got there: an empty record
+    assert warm_hints.late()
+
+
+def test_a_warm_check_that_asks_late_gets_a_warm_parent_with_it_for_the_next_grade(tmp_path):
+    """The kernel's server graded a file without torch.optim first; once a grade names it, the
+    warm parent is started again between grades, with torch._dynamo preloaded."""
+    from grader.interactive import check, session
+
+    session.close()
+    try:
+        plain = tmp_path / "exercise1.py"
+        plain.write_text("# exercise: 1\n" + PROBE + (ROOT / "reference/exercise1.py").read_text())
+        first = check.grade(plain, seed=1, warm=True)
+        assert first.status == 0 and "dynamo preloaded: False" in first.results["output"] + first.text
+        plain.write_text("# exercise: 1\n# now with torch.optim\n" + PROBE + (ROOT / "reference/exercise1.py").read_text())
+        late = check.grade(plain, seed=1, warm=True)
+        assert late.status == 0 and "dynamo preloaded: False" in late.text  # this warm parent froze without it
+        again = check.grade(plain, seed=1, warm=True)
+        assert again.status == 0 and "dynamo preloaded: True" in again.text
+    finally:
+        session.close()
+
+
 def _printed(tmp_path: Path, name: str, extra: str) -> str:
     folder = tmp_path / name
     folder.mkdir()

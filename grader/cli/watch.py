@@ -117,11 +117,17 @@ def main(argv: Sequence[str]) -> int:
 
 def spare_worker() -> None:
     """A confined worker waiting for the next save (`grader.sandbox.spare`); if one cannot be
-    made now, the next grade starts its own and reports what went wrong."""
+    made now, the next grade starts its own and reports what went wrong. A grade that asked for
+    a preload the warm parent had frozen without (`warm_hints.late`: the file now names
+    torch.optim, say) first has the warm parent started again, with it, for the grades to come."""
     from grader.errors import GraderBug
-    from grader.sandbox import process, spare
+    from grader.sandbox import process, spare, warm, warm_hints
 
     process.cleanup()  # the last grade's workers and folders, now that its report is out
+    if warm_hints.late():
+        spare.discard()
+        warm.shut_down()
+        warm.warm_up()
     try:
         spare.prepare()
     except (GraderBug, UsageError, OSError):

@@ -118,7 +118,8 @@ def warm_up(notebooks: bool = True) -> None:
         from grader.sandbox import warm_hints
 
         short_temp_dir()
-        with bare_main(), _tracker_later(), warm_hints.offered():
+        spawning = getattr(forkserver._forkserver, "_forkserver_pid", None) is None  # type: ignore[attr-defined]
+        with bare_main(), _tracker_later(), warm_hints.offered(spawning):
             forkserver.ensure_running()
         from multiprocessing import resource_tracker
 

@@ -2,10 +2,15 @@
 
 The forkserver's preloads are fixed when it is spawned, before the judge has read the
 submission; a hint lets the judge add one later. The forkserver gets the path of a hints file
-(in multiprocessing's private temp folder, removed with it) and reads it once, after its other
-preloads and before it freezes them (`forkserver_hints`): each line names a module from
-`ALLOWED`. A hint written after that changes nothing (workers import what they need
-themselves, as without it), so asking is never wrong, only sometimes late.
+(in multiprocessing's private temp folder, removed with it) and takes it once, after its other
+preloads and before it freezes them (`forkserver_hints`): it renames the file to `TAKEN` (an
+empty one when nothing was asked yet) and imports each line that names a module from
+`ALLOWED`. A hint written after that changes nothing for that warm parent (workers import what
+they need themselves, as without it), so asking is never wrong, only sometimes late.
+
+A process that grades again and again (`grade --watch`, the kernel's warm check) keeps what was
+asked: every warm parent it starts later preloads all of it, and `late()` tells it, between
+grades, that the running one took less, so it can start one that has it (`watch.spare_worker`).
 """
 from __future__ import annotations
 
@@ -14,21 +19,29 @@ from contextlib import contextmanager
 from typing import Iterator
 
 ENV = "GRADER_WARM_HINTS"
+TAKEN = ".taken"  # suffix: what the running forkserver took
 # what torch imports lazily at some calls (`grader.intake.preloads`): torch._dynamo at the first
 # torch.optim optimizer or torch.compile, 0.7 s in the warm parent (garbage collection off),
 # 1.1 s in each worker that does it; symbolic_shapes at the first explicit gradient
 ALLOWED = ("torch._dynamo", "torch.fx.experimental.symbolic_shapes")
 _PATH: str | None = None
-_ASKED: list[str] = []
+_ASKED: list[str] = []  # asked in this process, for every warm parent it starts
 
 
 @contextmanager
-def offered() -> Iterator[None]:
-    """Around the forkserver's spawn: it inherits the path of a fresh hints file."""
+def offered(spawning: bool = True) -> Iterator[None]:
+    """Around the forkserver's spawn (`spawning`; else a call that finds it running): it inherits
+    the path of the hints file, which holds what this process asked for before."""
     global _PATH
     from multiprocessing import util
 
-    _PATH, _ASKED[:] = os.path.join(util.get_temp_dir(), "grader-warm-hints"), []
+    _PATH = os.path.join(util.get_temp_dir(), "grader-warm-hints")
+    if spawning:  # what an earlier warm parent of this process took is not this one's
+        try:
+            os.unlink(_PATH + TAKEN)
+        except OSError:
+            pass
+    _write()
     saved = os.environ.get(ENV)
     os.environ[ENV] = _PATH
     try:
@@ -42,9 +55,27 @@ def offered() -> Iterator[None]:
 
 def ask(module: str) -> None:
     """Ask the warm parent that is starting to preload `module` too (one of ALLOWED)."""
-    if _PATH is None or module not in ALLOWED or module in _ASKED:
+    if module not in ALLOWED or module in _ASKED:
         return
     _ASKED.append(module)
+    _write()
+
+
+def late() -> bool:
+    """Whether the running warm parent took its hints without something asked for since."""
+    if _PATH is None or not _ASKED:
+        return False
+    try:
+        with open(_PATH + TAKEN, encoding="ascii") as handle:
+            taken = handle.read(4096).split()
+    except (OSError, ValueError):  # not taken yet: it will read what was asked
+        return False
+    return any(module not in taken for module in _ASKED)
+
+
+def _write() -> None:
+    if _PATH is None or not _ASKED:
+        return
     partial = _PATH + ".partial"
     try:
         with open(partial, "w", encoding="ascii") as handle:
