@@ -8,7 +8,7 @@ are printed. Subjects: `grade reference/exerciseN.py` for each N asked, and a no
 from each reference asked with --notebooks (one code cell per top-level statement).
 
     python bench/latency.py [--rounds 5] [--exercises 1 2 3 4 5] [--notebooks 1] [--exercise6]
-                            [--compare OTHER_CHECKOUT] [--store]
+                            [--solutions 3] [--compare OTHER_CHECKOUT] [--store]
 
 --compare also times each subject with another checkout of the grader (an A/B of a change),
 interleaved in the same rounds. --store also times each .py as the student wheel grades it:
@@ -37,10 +37,13 @@ def grade_cmd(path: Path) -> list[str]:
     return [sys.executable, "-m", "grader", str(path), "--seed", "1", "--device", "cpu"]
 
 
-def subjects(exercises: list[int], notebooks: list[int], ex6: bool, tmp: Path) -> dict[str, list[str]]:
+def subjects(exercises: list[int], notebooks: list[int], ex6: bool, tmp: Path,
+             solutions: list[int] = ()) -> dict[str, list[str]]:  # type: ignore[assignment]
     from nbconvert_helpers import write_notebook
 
     out = {f"grade exercise{n}.py": grade_cmd(ROOT / f"reference/exercise{n}.py") for n in exercises}
+    out |= {f"grade solutions/exercise{n}.py": grade_cmd(ROOT / f"exercises/solutions/exercise{n}.py")
+            for n in solutions}
     for n in notebooks:
         folder = tmp / f"nb{n}"
         folder.mkdir()
@@ -66,13 +69,15 @@ def main() -> None:
     ap.add_argument("--exercises", type=int, nargs="*", default=[1, 2, 3, 4, 5])
     ap.add_argument("--notebooks", type=int, nargs="*", default=[1])
     ap.add_argument("--exercise6", action="store_true", help="also time exercise 6 (absolute target)")
+    ap.add_argument("--solutions", type=int, nargs="*", default=[],
+                    help="also time exercises/solutions/exerciseN.py: solutions written into the student's stub")
     ap.add_argument("--compare", type=Path, help="another checkout of the grader, timed on the same subjects")
     ap.add_argument("--store", action="store_true", help="also time each .py with precomputed answers (the student wheel)")
     args = ap.parse_args()
     measure.become_subreaper()
     baseline = [sys.executable, "-c", "import torch"]
     with tempfile.TemporaryDirectory() as tmp:
-        ours = subjects(args.exercises, args.notebooks, args.exercise6, Path(tmp))
+        ours = subjects(args.exercises, args.notebooks, args.exercise6, Path(tmp), args.solutions)
         cmds = {name: (cmd, ROOT, None) for name, cmd in ours.items()}
         if args.store:
             store = Path(tmp) / "answers"

@@ -23,24 +23,50 @@ DYNAMO, SHAPES = "torch._dynamo", "torch.fx.experimental.symbolic_shapes"
 
 
 @pytest.mark.parametrize("source, wanted", [
-    (b"opt = torch.optim.SGD([w], lr=0.1)", (DYNAMO,)),
-    (b"from torch import optim\n", (DYNAMO,)),
-    (b"import torch.optim as optim", (DYNAMO,)),
-    (b"model = torch.compile(model)", (DYNAMO,)),
-    (b"import torch._dynamo", (DYNAMO,)),
-    (b"optimizer_steps = 3\nw -= lr * w.grad", ()),
-    (b"def sgd(params, lr, batch_size):\n    pass", ()),
-    (b"y.backward(torch.ones_like(x))", (SHAPES,)),  # d2l's way to the gradient of a non-scalar
-    (b"y.backward(gradient=torch.ones(len(y)))", (SHAPES,)),
-    (b"torch.autograd.grad(y, x, grad_outputs=v)", (SHAPES,)),
-    (b"_, g = torch.autograd.functional.vjp(f, x, v)", (SHAPES,)),
-    (b"from torch.autograd.functional import jacobian", (SHAPES,)),
-    (b"opt = optim.Adam(p)\nloss.backward(v)", (DYNAMO, SHAPES)),
-    (b"loss.backward()\nl.sum().backward( )\ny.backward(retain_graph=True)", ()),
-    (b"", ()),
+    ("opt = torch.optim.SGD([w], lr=0.1)", (DYNAMO,)),
+    ("from torch import optim\n", (DYNAMO,)),
+    ("import torch.optim as optim", (DYNAMO,)),
+    ("model = torch.compile(model)", (DYNAMO,)),
+    ("import torch._dynamo", (DYNAMO,)),
+    ("optimizer_steps = 3\nw -= lr * w.grad", ()),
+    ("def sgd(params, lr, batch_size):\n    pass", ()),
+    ("y.backward(torch.ones_like(x))", (SHAPES,)),  # d2l's way to the gradient of a non-scalar
+    ("y.backward(gradient=torch.ones(len(y)))", (SHAPES,)),
+    ("torch.autograd.grad(y, x, grad_outputs=v)", (SHAPES,)),
+    ("_, g = torch.autograd.functional.vjp(f, x, v)", (SHAPES,)),
+    ("from torch.autograd.functional import jacobian", (SHAPES,)),
+    ("opt = optim.Adam(p)\nloss.backward(v)", (DYNAMO, SHAPES)),
+    ("loss.backward()\nl.sum().backward( )\ny.backward(retain_graph=True)", ()),
+    # what the stubs say, and what a student writes about it, is not code
+    ("# Now train the model from scratch with autograd: no `torch.optim`, no `nn.Linear`.\nw = 1", ()),
+    ('def train():\n    """Plain SGD, no torch.optim; y.backward(v) is not needed."""\n', ()),
+    ("print(f'no torch.optim {x}', 'vjp')", ()),
+    ("x = 1  # torch.compile(model) would be faster", ()),
+    ("def f(:\n  torch.optim", (DYNAMO,)),  # does not tokenize: the text as it is
+    ("", ()),
 ])
 def test_which_submissions_want_which_preloads(source, wanted):
     assert preloads.wanted(source) == wanted
+
+
+def test_a_notebook_wants_what_its_code_cells_name_not_its_markdown(tmp_path):
+    import json
+
+    def notebook(*cells: tuple[str, str]) -> Path:
+        path = tmp_path / f"nb{len(list(tmp_path.iterdir()))}.ipynb"
+        path.write_text(json.dumps({"nbformat": 4, "nbformat_minor": 5, "metadata": {}, "cells": [
+            {"cell_type": kind, "metadata": {}, "source": source, **({"outputs": [], "execution_count": None}
+                                                                    if kind == "code" else {})}
+            for kind, source in cells]}))
+        return path
+
+    told = notebook(("markdown", "Train it by hand: no `torch.optim`."), ("code", "w = w - lr * g"))
+    assert preloads.any_wanted([(told, None)]) == ()
+    uses = notebook(("markdown", "Any optimiser will do."), ("code", "%matplotlib inline\nopt = torch.optim.SGD(p, 0.1)"))
+    assert preloads.any_wanted([(uses, None)]) == (DYNAMO,)
+    broken = tmp_path / "broken.ipynb"
+    broken.write_text("{not json torch.optim")
+    assert preloads.any_wanted([(broken, None)]) == ()
 
 
 def test_an_unreadable_or_linked_submission_wants_nothing(tmp_path):
@@ -97,7 +123,7 @@ def test_a_warm_check_that_asks_late_gets_a_warm_parent_with_it_for_the_next_gra
         plain.write_text("# exercise: 1\n" + PROBE + (ROOT / "reference/exercise1.py").read_text())
         first = check.grade(plain, seed=1, warm=True)
         assert first.status == 0 and "dynamo preloaded: False" in first.results["output"] + first.text
-        plain.write_text("# exercise: 1\n# now with torch.optim\n" + PROBE + (ROOT / "reference/exercise1.py").read_text())
+        plain.write_text("# exercise: 1\nimport torch.optim  # now with an optimizer\n" + PROBE + (ROOT / "reference/exercise1.py").read_text())
         late = check.grade(plain, seed=1, warm=True)
         assert late.status == 0 and "dynamo preloaded: False" in late.text  # this warm parent froze without it
         again = check.grade(plain, seed=1, warm=True)
@@ -119,9 +145,9 @@ def _printed(tmp_path: Path, name: str, extra: str) -> str:
 
 
 def test_a_grade_preloads_only_what_the_submission_names(tmp_path):
-    optim = _printed(tmp_path, "optim", "# uses torch.optim\n")
+    optim = _printed(tmp_path, "optim", "import torch.optim\n")
     assert "dynamo preloaded: True" in optim  # (which imports the symbolic shapes itself)
-    gradient = _printed(tmp_path, "gradient", "# y.backward(torch.ones_like(y))\n")
+    gradient = _printed(tmp_path, "gradient", "if False:\n    y.backward(torch.ones_like(y))\n")
     assert "dynamo preloaded: False" in gradient and "shapes preloaded: True" in gradient
     plain = _printed(tmp_path, "plain", "")
     assert "dynamo preloaded: False" in plain and "shapes preloaded: False" in plain
