@@ -77,6 +77,8 @@ def _sources(path: Path, root: Path | None) -> list[str]:
     from grader.intake.notebook import code_cells
 
     text = read_text(path, root)
+    if not any(pattern.search(text) for _, pattern in WANTED):  # nor, then, in its code alone
+        return []
     if path.suffix.lower() == ".ipynb":
         return [source for _, source in code_cells(path, json.loads(text))]
     return [text]
