@@ -8,15 +8,7 @@ import importlib
 import os
 
 from grader.sandbox.forkserver_init import in_forkserver
-from grader.sandbox.warm_hints import ALLOWED, ENV, TAKEN
-
-
-def _asked(path: str) -> list[str]:
-    try:
-        with open(path, encoding="ascii") as handle:
-            return [name for name in handle.read(4096).split() if name in ALLOWED]
-    except (OSError, ValueError):
-        return []
+from grader.sandbox.warm_hints import ENV, TAKEN, read
 
 
 def _take(path: str) -> list[str]:
@@ -30,7 +22,7 @@ def _take(path: str) -> list[str]:
         except OSError:
             pass
         return []
-    return _asked(taken)
+    return read(taken) or []
 
 
 def _load() -> None:

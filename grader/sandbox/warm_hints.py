@@ -65,12 +65,19 @@ def late() -> bool:
     """Whether the running warm parent took its hints without something asked for since."""
     if _PATH is None or not _ASKED:
         return False
-    try:
-        with open(_PATH + TAKEN, encoding="ascii") as handle:
-            taken = handle.read(4096).split()
-    except (OSError, ValueError):  # not taken yet: it will read what was asked
+    taken = read(_PATH + TAKEN)
+    if taken is None:  # not taken yet: it will read what was asked
         return False
     return any(module not in taken for module in _ASKED)
+
+
+def read(path: str) -> list[str] | None:
+    """The modules of ALLOWED that a hints file names; None when it cannot be read."""
+    try:
+        with open(path, encoding="ascii") as handle:
+            return [name for name in handle.read(4096).split() if name in ALLOWED]
+    except (OSError, ValueError):
+        return None
 
 
 def _write() -> None:
