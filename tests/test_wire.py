@@ -164,3 +164,12 @@ def test_unlike_refuses_deep_nesting() -> None:
     for _ in range(40):
         want, got = [want], [got]
     assert "nested too deeply" in wire.unlike(want, got)
+
+
+@pytest.mark.parametrize("entry", [["x", [], []], ["x", {"a": 1}, [1]], ["x", None, [1]], ["x", 4, [1]]])
+def test_a_dtype_that_is_not_a_string_is_refused(entry) -> None:
+    """Found by the fuzz test under a newer hypothesis: an unhashable dtype raised TypeError."""
+    import json
+
+    with pytest.raises(wire.WireError, match="forbidden dtype"):
+        wire.decode(_raw(b"{}", json.dumps([entry]).encode()))

@@ -139,7 +139,7 @@ def _entry(entry: Any) -> tuple[str, np.dtype, list[int]]:
     name, dtype, shape = entry
     if not name or len(name) > MAX_NAME:
         raise WireError("bad array name")
-    if dtype not in DTYPES:
+    if not isinstance(dtype, str) or dtype not in DTYPES:  # a list or an object is no dtype (nor hashable)
         raise WireError(f"{name[:40]}: forbidden dtype {str(dtype)[:20]}")
     if len(shape) > MAX_NDIM or any(type(d) is not int or d < 0 for d in shape):
         raise WireError(f"{name[:40]}: bad shape")
