@@ -9,6 +9,7 @@ import select
 import signal
 import sys
 import time
+from collections.abc import Collection
 
 PR_SET_CHILD_SUBREAPER = 36
 LINUX = sys.platform.startswith("linux")
@@ -46,8 +47,8 @@ def parents() -> dict[int, int]:
     return out
 
 
-def descendants(root: int, table: dict[int, int] | None = None) -> list[int]:
-    """Every descendant of `root` (not `root` itself)."""
+def descendants(root: int, table: dict[int, int] | None = None, spare: Collection[int] = ()) -> list[int]:
+    """Every descendant of `root` (not `root` itself), less the children in `spare` and theirs."""
     table = parents() if table is None else table
     children: dict[int, list[int]] = {}
     for pid, ppid in table.items():
@@ -55,7 +56,7 @@ def descendants(root: int, table: dict[int, int] | None = None) -> list[int]:
     out, todo = [], [root]
     while todo:
         for child in children.get(todo.pop(), []):
-            if child not in out and child != root:
+            if child not in out and child != root and child not in spare:
                 out.append(child)
                 todo.append(child)
     return out
@@ -69,21 +70,25 @@ def _signal_all(pids: list[int], sig: int) -> None:
             pass
 
 
-def kill_descendants(root: int, rounds: int = 50, reap_children: bool = False) -> int:
+def kill_descendants(root: int, rounds: int = 50, reap_children: bool = False, spare: Collection[int] = ()) -> int:
     """Stop then kill every descendant of `root`, again until none is left; return the count.
 
+    Only a subreaper's whole tree is sure to be emptied: an orphan goes to its nearest subreaper,
+    so a process that forks and exits between two scans of a smaller tree has left it, and its
+    child is found under `root` at the next round only if `root` is that subreaper.
     `reap_children` collects our own exited children too: only for a process whose children
     are all ours to reap (the keeper), never the judge (multiprocessing waits for its own).
+    `spare`: children of `root` left alone with all below them (the running workers).
     """
     if not LINUX:
         return 0
     killed = 0
     for _ in range(rounds):
-        pids = descendants(root)
+        pids = descendants(root, spare=spare)
         if not pids:
             break
         _signal_all(pids, signal.SIGSTOP)
-        _signal_all(descendants(root), signal.SIGKILL)
+        _signal_all(descendants(root, spare=spare), signal.SIGKILL)
         killed += len(pids)
         if reap_children:
             reap()

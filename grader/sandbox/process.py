@@ -216,18 +216,15 @@ class Worker:
 
 
 def sweep() -> None:
-    """Kill the forkserver's descendants that belong to no running worker (escaped orphans)."""
+    """Kill the forkserver's descendants that belong to no running worker (escaped orphans).
+
+    The forkserver is a subreaper: its whole tree is emptied, round after round, so that an
+    orphan re-parented to it while we look (a daemon's middle process exiting) is found too."""
     pid = forkserver_pid()
     if pid is None:
         return
     with LIVE_LOCK:  # no worker starts while we look
-        table = reaper.parents()
-        for child in [p for p, parent in table.items() if parent == pid and p not in LIVE]:
-            reaper.kill_descendants(child)
-            try:
-                os.kill(child, signal.SIGKILL)
-            except (ProcessLookupError, PermissionError):
-                pass
+        reaper.kill_descendants(pid, spare=frozenset(LIVE))
 
 
 def launch(proc: Any) -> None:
