@@ -121,3 +121,26 @@ def test_an_owner_sees_its_own_error(fake: FakeSandbox) -> None:
     claim = reference_runs.Claim("reference.exercise1", 1, [])
     with pytest.raises(GraderBug, match="the reference failed"):
         claim.answers()
+
+
+def test_an_owner_that_leaves_while_its_reference_is_being_forked_does_not_leave_it_running(
+        fake: FakeSandbox, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The reader thread starts the reference (the forkserver may still be importing torch): a
+    grade that leaves before the fork is done has its reader kill the worker once it has it."""
+    forking, forked = threading.Event(), threading.Event()
+    real = fake.start_reference
+
+    def slow_start(module: str, tasks: list[Any]) -> Any:
+        forking.set()
+        forked.wait(10)
+        return real(module, tasks)
+
+    monkeypatch.setattr(fake, "start_reference", slow_start)
+    claim = reference_runs.Claim("reference.exercise1", 1, [])
+    assert forking.wait(10)
+    claim.abandon()  # before the worker exists
+    forked.set()
+    assert claim.reader is not None
+    claim.reader.join(10)
+    assert not claim.reader.is_alive() and fake.killed == 1
+    assert reference_runs.RUNS == {}  # not kept: the next grade runs it afresh

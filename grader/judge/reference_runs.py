@@ -1,7 +1,9 @@
 """One reference run per exercise and seed in a process (a batch shares one seed).
 
 The first grade that needs the reference's answers for (module, seed) runs the reference
-worker, and a thread of its own reads the answers as they come (a reference that waited on a
+worker, started by a thread of its own (the judge goes on to start the student's worker, so the
+forkserver forks both as soon as it is ready, and the student's cgroup is made before the
+reference's start primes the kernel's cgroup migration), which then reads the answers as they come (a reference that waited on a
 full pipe while the judge runs the student's worker would finish only after it: 1.5 s of
 exercise 6's 4.4); grades that arrive while it runs (a batch's other job threads) wait for its answers
 instead of starting another, while their own student workers run. A run that fails or is
@@ -45,26 +47,28 @@ class Claim:
     def __init__(self, module: str, seed: int, tasks: list[Task], timeout: float = 120.0) -> None:
         self.module, self.seed, self.tasks, self.timeout = module, seed, tasks, timeout
         self.key = (module, seed, tuple((t.id, t.function, t.probe) for t in tasks))
-        self.worker: Any = None
+        self.worker: Any = None  # set by the reader thread once the forkserver has forked it
         self.reader: threading.Thread | None = None
+        self._lock = threading.Lock()  # `worker` against `abandon`
         with _LOCK:
             shared = RUNS.get(self.key)
             self.owner = shared is None
             self.shared = RUNS.setdefault(self.key, _Shared())
-        if self.owner:
-            try:
-                self.worker = sandbox.start_reference(module, tasks)
-            except BaseException as exc:
-                self._fail(exc)
-                raise
+        if self.owner:  # the reader starts it: the student's worker does not wait in line behind it
             self.reader = threading.Thread(target=self._read, name="reference-reader", daemon=True)
             self.reader.start()
 
     def _read(self) -> None:
-        """The owner's reader thread: the reference's first message, then every answer."""
+        """The owner's reader thread: start the reference, then its first message, then every answer."""
         try:
-            self.shared.ready.set_result(sandbox.reference_ready(self.worker))
-            self.shared.answers.set_result(sandbox.collect_reference(self.worker, self.tasks, timeout=self.timeout))
+            worker = sandbox.start_reference(self.module, self.tasks)
+            with self._lock:
+                self.worker, abandoned = worker, self.shared.abandoned
+            if abandoned:  # the owner left while the forkserver forked it
+                worker.kill()
+                raise _Abandoned()
+            self.shared.ready.set_result(sandbox.reference_ready(worker))
+            self.shared.answers.set_result(sandbox.collect_reference(worker, self.tasks, timeout=self.timeout))
         except BaseException as exc:  # the reference's failure, or the owner left (`abandon`)
             self.shared.error = _Abandoned() if self.shared.abandoned else exc
             self._fail(self.shared.error)
@@ -99,12 +103,14 @@ class Claim:
     def abandon(self) -> None:
         """This grade leaves early: stop the reference it runs, if it runs one and it is not done."""
         if self.owner and not self.shared.answers.done():
-            self.shared.abandoned = True
-            if self.worker is not None:
-                self.worker.stop()  # its reader sees the pipe close and frees the worker
+            with self._lock:
+                self.shared.abandoned = True
+                worker = self.worker  # None: the reader kills it itself once it is forked
+            if worker is not None:
+                worker.stop()  # its reader sees the pipe close and frees the worker
                 if self.reader is not None:
                     self.reader.join(10)
-                self.worker.kill()
+                worker.kill()
             self._fail(_Abandoned())
 
     def _take_over(self) -> None:
