@@ -277,3 +277,22 @@ def test_tls_settings_are_passed_through(tmp_path: Path) -> None:
     assert read_csv(tmp_path / "out")[("amy", "exercise1")]["score"] == "10"
     with pytest.raises(UsageError, match="need --scheduler"):
         batch.main([str(root), "--out", str(tmp_path / "o2"), "--tls-cert", str(pems["cert"])])
+
+
+def test_dask_log_lines_reach_stderr_without_tracebacks() -> None:
+    """A lost scheduler makes Dask's background threads log exceptions before the batch can say
+    so in one line (CI saw one): its handlers print each record as one line, no traceback."""
+    code = ("import logging, sys\n"
+            "from grader.batch import executors_dask\n"
+            "executors_dask._one_line_logs()\n"
+            "try:\n"
+            "    raise OSError('Stream is closed')\n"
+            "except OSError:\n"
+            "    logging.getLogger('distributed.batched').exception('Error in batched write\\nsecond line')\n"
+            "logging.getLogger('distributed.core').error('plain %s', 'error')\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    lines = done.stderr.strip().splitlines()
+    assert "Traceback" not in done.stderr and "second line" not in done.stderr
+    assert any("Error in batched write (OSError)" in line for line in lines)
+    assert any("plain error" in line for line in lines)

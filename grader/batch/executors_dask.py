@@ -180,6 +180,7 @@ class Cluster:
                 and not dask.config.get("distributed.comm.tls.ca-file", None):
             raise UsageError("a tls:// scheduler needs --tls-ca-file and --tls-cert (or distributed.comm.tls.* "
                              "in Dask's configuration)")
+        _one_line_logs()
         with dask.config.set({"distributed.worker.daemon": False}):  # see GraderSetup
             if kind == "local":
                 self.cluster = distributed.LocalCluster(
@@ -204,6 +205,36 @@ class Cluster:
                     thing.close(timeout=10) if thing is self.client else thing.close()
                 except Exception:  # closing after the scheduler is gone
                     pass
+
+
+class _NoTraceback(logging.Filter):
+    """Dask's log lines as one line each: no traceback (a scheduler lost mid-send logs one from
+    a background thread, before the run can say so itself), the message's first line only."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        text = record.getMessage()
+        first = text.splitlines()[0] if text else ""
+        if record.exc_info and record.exc_info[0] is not None:
+            first += f" ({record.exc_info[0].__name__})"
+        if first != text or record.exc_info or record.exc_text or record.stack_info:
+            record.msg, record.args = first, None
+            record.exc_info = record.exc_text = record.stack_info = None
+        return True
+
+
+_FILTER = _NoTraceback()
+
+
+def _one_line_logs() -> None:
+    """Every handler that Dask's loggers reach (its own, and the root's they may propagate to)
+    prints their records one line each."""
+    import distributed.config  # noqa: F401  (its import sets up Dask's handlers)
+
+    names = [n for n in logging.Logger.manager.loggerDict if n.split(".")[0] in ("distributed", "tornado")]
+    for logger in [logging.getLogger(n) for n in ["distributed", *names]] + [logging.getLogger()]:
+        for handler in logger.handlers:
+            if _FILTER not in handler.filters:
+                handler.addFilter(_FILTER)
 
 
 def _silence_dask() -> None:
