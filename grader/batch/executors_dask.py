@@ -230,8 +230,7 @@ def _one_line_logs() -> None:
     prints their records one line each."""
     import distributed.config  # noqa: F401  (its import sets up Dask's handlers)
 
-    names = [n for n in logging.Logger.manager.loggerDict if n.split(".")[0] in ("distributed", "tornado")]
-    for logger in [logging.getLogger(n) for n in ["distributed", *names]] + [logging.getLogger()]:
+    for logger in _loggers("distributed", "tornado") + [logging.getLogger()]:
         for handler in logger.handlers:
             if _FILTER not in handler.filters:
                 handler.addFilter(_FILTER)
@@ -239,6 +238,11 @@ def _one_line_logs() -> None:
 
 def _silence_dask() -> None:
     """Quiet Dask's loggers (some have their own handlers and levels)."""
-    names = [n for n in logging.Logger.manager.loggerDict if n == "distributed" or n.startswith("distributed.")]
-    for name in names:
-        logging.getLogger(name).setLevel(logging.CRITICAL + 1)
+    for logger in _loggers("distributed"):
+        logger.setLevel(logging.CRITICAL + 1)
+
+
+def _loggers(*packages: str) -> list[logging.Logger]:
+    """The loggers made so far of these packages (their top ones included)."""
+    names = {n for n in logging.Logger.manager.loggerDict if n.split(".")[0] in packages} | set(packages)
+    return [logging.getLogger(n) for n in sorted(names)]
