@@ -183,6 +183,9 @@ class Cluster:
         _one_line_logs()
         with dask.config.set({"distributed.worker.daemon": False}):  # see GraderSetup
             if kind == "local":
+                from grader.sandbox import warm
+
+                warm.safe_spawns()  # its workers are spawned `python -c`: not from the current directory
                 self.cluster = distributed.LocalCluster(
                     n_workers=where, threads_per_worker=1, processes=True, host="127.0.0.1",
                     dashboard_address=None, silence_logs=logging.ERROR)

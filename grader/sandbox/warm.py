@@ -90,6 +90,29 @@ def short_temp_dir() -> None:
             return
 
 
+def safe_spawns() -> None:
+    """Every Python that multiprocessing starts from this process (the forkserver, the resource
+    tracker, Dask's spawned workers) leaves the current directory off its sys.path.
+
+    They run `python -c ...`, which puts the current directory first: a `numpy.py`, `socket.py`
+    or `multiprocessing/` in the folder `grade` runs from (a student's, a class's) would run,
+    unconfined, in the warm parent. multiprocessing passes on the judge's own interpreter flags;
+    this adds `-P` (Python 3.11+) to them. A spawned child's sys.path is the parent's anyway once
+    it has started (multiprocessing's preparation data); only its bootstrap imports change."""
+    from multiprocessing import util
+
+    real = util._args_from_interpreter_flags  # type: ignore[attr-defined]
+    if getattr(real, "grader_safe", False):
+        return
+
+    def flags() -> list[str]:
+        args = real()
+        return args if "-P" in args or "-I" in args else [*args, "-P"]
+
+    flags.grader_safe = True  # type: ignore[attr-defined]
+    util._args_from_interpreter_flags = flags  # type: ignore[attr-defined]
+
+
 _STOPPER_REGISTERED = False
 
 
@@ -119,6 +142,7 @@ def warm_up(notebooks: bool = True) -> None:
 
         short_temp_dir()
         spawning = getattr(forkserver._forkserver, "_forkserver_pid", None) is None  # type: ignore[attr-defined]
+        safe_spawns()
         with bare_main(), _tracker_later(), warm_hints.offered(spawning):
             forkserver.ensure_running()
         from multiprocessing import resource_tracker
