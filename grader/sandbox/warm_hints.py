@@ -18,12 +18,15 @@ import os
 from contextlib import contextmanager
 from typing import Iterator
 
+from grader.sandbox.warm import NOTEBOOK_PRELOAD
+
 ENV = "GRADER_WARM_HINTS"
 TAKEN = ".taken"  # suffix: what the running forkserver took
 # what torch imports lazily at some calls (`grader.intake.preloads`): torch._dynamo at the first
 # torch.optim optimizer or torch.compile, 0.7 s in the warm parent (garbage collection off),
 # 1.1 s in each worker that does it; symbolic_shapes at the first explicit gradient
-ALLOWED = ("torch._dynamo", "torch.fx.experimental.symbolic_shapes")
+# and IPython's, for a notebook whose warm parent was started before its file was read
+ALLOWED = ("torch._dynamo", "torch.fx.experimental.symbolic_shapes", *NOTEBOOK_PRELOAD)
 _PATH: str | None = None
 _ASKED: list[str] = []  # asked in this process, for every warm parent it starts
 

@@ -1,0 +1,127 @@
+"""`grade FILE` forks its warm parent from itself at its start (`warm._fork_server`): it must be
+the same warm parent a spawned one is (only its own descriptors, gone with the judge, given
+what the judge asks for later) and used only where nothing decided later would change it."""
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from grader.cli import app
+from grader.sandbox import warm
+
+pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+
+# a judge that forks its warm parent, asks for IPython after (a notebook read later), and starts
+# one plain process from it that reports what it inherited
+JUDGE = """
+import json, os, sys
+from multiprocessing import forkserver
+from grader.sandbox import warm
+extra = os.open(sys.argv[1] + ".judge", os.O_WRONLY | os.O_CREAT)  # the judge's own descriptor
+warm.warm_up(notebooks=False, fork=sys.argv[2] == "fork")
+warm.warm_up(notebooks=True)
+report = sys.argv[1]
+code = ("import sys, json; json.dump({'ipython': 'IPython.core.interactiveshell' in sys.modules}, "
+        "open(%r, 'w'))" % report)
+worker = warm.context().Process(target=exec, args=(code,))
+worker.start()
+worker.join(60)
+pid = forkserver._forkserver._forkserver_pid
+fds = sorted(os.readlink(f"/proc/{pid}/fd/{fd}") for fd in os.listdir(f"/proc/{pid}/fd"))
+print(json.dumps({"pid": pid, "cmdline": open(f"/proc/{pid}/cmdline").read().split(chr(0))[:2],
+                  "ppid": open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()[1], "me": os.getpid(),
+                  "fds": fds, "extra": os.readlink(f"/proc/self/fd/{extra}"), "exitcode": worker.exitcode}))
+sys.stdout.flush()
+if "--die" in sys.argv:
+    os.kill(os.getpid(), 9)
+"""
+
+
+def _judge(tmp_path: Path, how: str, *args: str) -> tuple[dict, dict, subprocess.CompletedProcess]:
+    report = tmp_path / f"worker-{how}.json"
+    proc = subprocess.run([sys.executable, "-c", JUDGE, str(report), how, *args], capture_output=True, text=True,
+                          timeout=180, cwd=tmp_path)
+    facts = json.loads(proc.stdout.splitlines()[0])
+    return facts, json.loads(report.read_text()), proc
+
+
+def _gone(pid: int, seconds: float = 20.0) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            with open(f"/proc/{pid}/stat") as handle:
+                if handle.read().rsplit(")", 1)[1].split()[0] == "Z":
+                    return True
+        except OSError:
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def test_a_forked_warm_parent_is_what_a_spawned_one_is(tmp_path: Path) -> None:
+    forked, worker, proc = _judge(tmp_path, "fork")
+    assert proc.returncode == 0, proc.stderr
+    spawned, spawned_worker, proc = _judge(tmp_path, "spawn")
+    assert proc.returncode == 0, proc.stderr
+    assert forked["cmdline"] == [sys.executable, "-c"]  # the judge's own command line: a fork
+    assert int(forked["ppid"]) == forked["me"]
+    # the same kinds of descriptors (its streams at /dev/null, its socket, pipes and poller), not the judge's
+    kinds = [{fd.split(":[")[0] for fd in facts["fds"]} for facts in (forked, spawned)]
+    assert kinds[0] == kinds[1] == {"/dev/null", "anon_inode", "pipe", "socket"}, (forked, spawned)
+    assert not [fd for fd in forked["fds"] if fd.endswith(".judge")] and forked["extra"].endswith(".judge")
+    assert forked["exitcode"] == spawned["exitcode"] == 0
+    # IPython asked for after the warm parent started: preloaded by hint, as from the start when spawned
+    assert worker == spawned_worker == {"ipython": True}
+    assert _gone(forked["pid"]) and _gone(spawned["pid"])  # the judge's exit handler stopped them
+
+
+def test_a_forked_warm_parent_goes_with_a_killed_judge(tmp_path: Path) -> None:
+    facts, _, proc = _judge(tmp_path, "fork", "--die")
+    assert proc.returncode == -signal.SIGKILL
+    assert _gone(facts["pid"])  # its alive pipe's end: it leaves by itself
+
+
+def test_no_fork_where_a_thread_runs(monkeypatch: pytest.MonkeyPatch) -> None:
+    from multiprocessing import forkserver
+
+    monkeypatch.setattr(warm.threading, "active_count", lambda: 2)
+    forked = []
+    monkeypatch.setattr(os, "fork", lambda: forked.append(True) or 0)
+    assert warm._fork_server(forkserver._forkserver) is False and forked == []
+
+
+@pytest.mark.parametrize("argv, forks", [
+    (["exercise1.py", "--seed", "3"], True),
+    (["work/Exercise2.IPYNB"], True),
+    (["exercise1.py", "--course", "other"], False),  # the warm parent preloads the course's probes
+    (["exercise1.py", "--course=other"], False),
+    (["exercise1.py", "--watch"], False),
+    (["exercise1.py", "--help"], False),
+    (["batch", "class", "--out", "o"], False),
+    (["--version"], False),
+    (["notes.txt"], False),
+    ([], False),
+])
+def test_only_a_one_shot_grade_forks_its_warm_parent_first(argv, forks, monkeypatch: pytest.MonkeyPatch) -> None:
+    calls = []
+    monkeypatch.setattr(warm, "warm_up", lambda **kw: calls.append(kw))
+    app._warm_parent_first(argv)
+    assert calls == ([{"notebooks": False, "fork": True}] if forks else [])
+
+
+def test_closing_all_but_keeps_exactly_those() -> None:
+    code = ("import os\nfrom grader.sandbox import warm\n"
+            "fds = [os.open(os.devnull, os.O_RDONLY) for _ in range(4)]\n"
+            "warm._close_all_but({0, 1, 2, fds[1], fds[3]})\n"
+            "def is_open(fd):\n    try:\n        os.fstat(fd)\n        return True\n"
+            "    except OSError:\n        return False\n"
+            "print([is_open(fd) for fd in (0, 1, 2, *fds)])\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert out.stdout.split() == ["[True,", "True,", "True,", "False,", "True,", "False,", "True]"], out.stderr
