@@ -1,6 +1,7 @@
-"""`grade FILE` forks its warm parent from itself at its start (`warm._fork_server`): it must be
-the same warm parent a spawned one is (only its own descriptors, gone with the judge, given
-what the judge asks for later) and used only where nothing decided later would change it."""
+"""`grade FILE` forks its warm parent and the resource tracker from itself at its start
+(`warm._fork_server`, `warm._fork_tracker`): they must be what spawned ones are (only their own
+descriptors, gone with the judge, the warm parent given what the judge asks for later), used
+only where nothing decided later would change them."""
 from __future__ import annotations
 
 import json
@@ -34,8 +35,12 @@ worker = warm.context().Process(target=exec, args=(code,))
 worker.start()
 worker.join(60)
 pid = forkserver._forkserver._forkserver_pid
+from multiprocessing import resource_tracker
+tracker = resource_tracker._resource_tracker._pid
 fds = sorted(os.readlink(f"/proc/{pid}/fd/{fd}") for fd in os.listdir(f"/proc/{pid}/fd"))
 print(json.dumps({"pid": pid, "cmdline": open(f"/proc/{pid}/cmdline").read().split(chr(0))[:2],
+                  "tracker": tracker, "tracker_cmdline": open(f"/proc/{tracker}/cmdline").read().split(chr(0))[:2],
+                  "tracker_fds": sorted(os.readlink(f"/proc/{tracker}/fd/{fd}") for fd in os.listdir(f"/proc/{tracker}/fd")),
                   "ppid": open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()[1], "me": os.getpid(),
                   "fds": fds, "extra": os.readlink(f"/proc/self/fd/{extra}"), "exitcode": worker.exitcode}))
 sys.stdout.flush()
@@ -80,6 +85,11 @@ def test_a_forked_warm_parent_is_what_a_spawned_one_is(tmp_path: Path) -> None:
     # IPython asked for after the warm parent started: preloaded by hint, as from the start when spawned
     assert worker == spawned_worker == {"ipython": True}
     assert _gone(forked["pid"]) and _gone(spawned["pid"])  # the judge's exit handler stopped them
+    # the resource tracker too is a fork, holding only its own pipe (no alive pipe, no socket)
+    assert forked["tracker_cmdline"] == forked["cmdline"] and spawned["tracker_cmdline"][1] != "-c"
+    assert {fd.split(":[")[0] for fd in forked["tracker_fds"]} <= {"/dev/null", "pipe"}, forked
+    assert len(forked["tracker_fds"]) == len(spawned["tracker_fds"]), (forked, spawned)
+    assert _gone(forked["tracker"]) and _gone(spawned["tracker"])
 
 
 def test_a_forked_warm_parent_goes_with_a_killed_judge(tmp_path: Path) -> None:

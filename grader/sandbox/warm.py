@@ -158,7 +158,8 @@ def warm_up(notebooks: bool = True, fork: bool = False) -> None:
                     forkserver.ensure_running()
         from multiprocessing import resource_tracker
 
-        resource_tracker.ensure_running()  # after the forkserver's spawn: its torch import starts first
+        if not (fork and _fork_tracker()):
+            resource_tracker.ensure_running()  # after the forkserver's spawn: its torch import starts first
         if not _STOPPER_REGISTERED:
             _STOPPER_REGISTERED = True
             atexit.register(shut_down)  # runs before multiprocessing's own exit handler
@@ -199,29 +200,56 @@ def _fork_server(server: Any) -> bool:
     return True
 
 
-def _serve(listener_fd: int, alive_r: int, preload: list[str]) -> None:
-    """In the fork: become what `python -c "from multiprocessing.forkserver import main; ..."`
-    would be (only its descriptors, no exit handlers of the judge's, a bare `__main__`); run
-    its loop; leave without a shutdown once the judge is gone."""
+def _fork_tracker() -> bool:
+    """Start multiprocessing's resource tracker as a fork of this process, after the warm
+    parent's (which so holds none of its pipe): no interpreter's start-up (CPU beside the
+    judge's own imports) nor shutdown (on the way out of every grade). False where unsafe."""
+    from multiprocessing import resource_tracker
+
+    tracker = resource_tracker._resource_tracker  # type: ignore[attr-defined]
+    if getattr(tracker, "_fd", 0) is not None or not {"_lock", "_fd", "_pid"} <= set(vars(tracker)) \
+            or set(vars(tracker)) - {"_lock", "_fd", "_pid", "_exitcode"} or threading.active_count() > 1:
+        return False
+    r, w = os.pipe()
+    for stream in (sys.stdout, sys.stderr):
+        _flush(stream)
+    pid = os.fork()
+    if pid == 0:
+        _in_fork(lambda: resource_tracker.main(r), {0, 1, 2, r})  # never returns
+    os.close(r)
+    tracker._fd, tracker._pid = w, pid
+    return True
+
+
+def _in_fork(body: Any, keep: set[int]) -> None:
+    """Run `body` as the whole of this forked process: only the descriptors in `keep`, none of
+    the judge's exit handlers, a bare `__main__`; then leave without an interpreter shutdown,
+    after the exit handlers `body` registered (the forkserver's: kill what is left)."""
     code = 1
     try:
-        _close_all_but({0, 1, 2, listener_fd, alive_r})
+        _close_all_but(keep)
         atexit._clear()
         sys.argv[:] = ["-c"]
         sys.modules["__main__"] = types.ModuleType("__main__")
-        from multiprocessing import forkserver
-
-        forkserver.main(listener_fd, alive_r, preload)
+        body()
         code = 0
-    except SystemExit as exc:  # the judge is gone (the alive pipe's end)
+    except SystemExit as exc:  # the forkserver's way out once the judge is gone (the alive pipe's end)
         code = exc.code if isinstance(exc.code, int) else 0
     except BaseException:  # noqa: BLE001 - nothing of the judge's may run on in this process
         pass
     finally:
         try:
-            atexit._run_exitfuncs()  # forkserver_init's: kill what is left, then leave
+            atexit._run_exitfuncs()
         finally:
             os._exit(code)
+
+
+def _serve(listener_fd: int, alive_r: int, preload: list[str]) -> None:
+    """In the fork: become what `python -c "from multiprocessing.forkserver import main; ..."`
+    would be, and run its loop."""
+    from multiprocessing import forkserver
+
+    _in_fork(lambda: forkserver.main(listener_fd, alive_r, preload), {0, 1, 2, listener_fd, alive_r})
 
 
 def _close_all_but(keep: set[int]) -> None:
@@ -267,6 +295,37 @@ def finished() -> None:
             os.kill(pid, signal.SIGKILL)
         except OSError:
             pass
+    _let_tracker_go()
+
+
+_LEFT_TRACKERS: list[int] = []  # resource trackers let go of, to be waited for at exit
+
+
+def _let_tracker_go() -> None:
+    """Close this process's end of the resource tracker's pipe: it exits (its interpreter's
+    shutdown, ~20-40 ms) once the killed forkserver and workers have let go of theirs, while
+    the judge decides; `shut_down` waits for it. Nothing in the judge registers a resource."""
+    from multiprocessing import resource_tracker
+
+    tracker = resource_tracker._resource_tracker  # type: ignore[attr-defined]
+    fd, pid = getattr(tracker, "_fd", None), getattr(tracker, "_pid", None)
+    if fd is None or not pid:
+        return
+    with tracker._lock:
+        tracker._fd = tracker._pid = None
+        _LEFT_TRACKERS.append(pid)
+        try:
+            os.close(fd)
+        except OSError:
+            pass
+
+
+def _wait_for_left_trackers() -> None:
+    while _LEFT_TRACKERS:
+        try:
+            os.waitpid(_LEFT_TRACKERS.pop(), 0)
+        except (OSError, ChildProcessError):
+            pass
 
 
 def shut_down() -> None:
@@ -294,6 +353,7 @@ def shut_down() -> None:
             tracker._stop()  # it exits once every copy of its pipe is closed (the forkserver's too)
     except (OSError, ChildProcessError):
         pass
+    _wait_for_left_trackers()
     if pid:
         try:
             server._stop()
