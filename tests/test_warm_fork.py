@@ -1,5 +1,5 @@
 """`grade FILE` forks its warm parent and the resource tracker from itself at its start
-(`warm._fork_server`, `warm._fork_tracker`): they must be what spawned ones are (only their own
+(`warm_fork.start_server`, `warm_fork.start_tracker`): they must be what spawned ones are (only their own
 descriptors, gone with the judge, the warm parent given what the judge asks for later), used
 only where nothing decided later would change them."""
 from __future__ import annotations
@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from grader.cli import app
-from grader.sandbox import warm
+from grader.sandbox import warm, warm_fork
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
 
@@ -101,10 +101,10 @@ def test_a_forked_warm_parent_goes_with_a_killed_judge(tmp_path: Path) -> None:
 def test_no_fork_where_a_thread_runs(monkeypatch: pytest.MonkeyPatch) -> None:
     from multiprocessing import forkserver
 
-    monkeypatch.setattr(warm.threading, "active_count", lambda: 2)
+    monkeypatch.setattr(warm_fork.threading, "active_count", lambda: 2)
     forked = []
     monkeypatch.setattr(os, "fork", lambda: forked.append(True) or 0)
-    assert warm._fork_server(forkserver._forkserver) is False and forked == []
+    assert warm_fork.start_server(forkserver._forkserver) is False and forked == []
 
 
 @pytest.mark.parametrize("argv, forks", [
@@ -127,9 +127,9 @@ def test_only_a_one_shot_grade_forks_its_warm_parent_first(argv, forks, monkeypa
 
 
 def test_closing_all_but_keeps_exactly_those() -> None:
-    code = ("import os\nfrom grader.sandbox import warm\n"
+    code = ("import os\nfrom grader.sandbox import warm_fork\n"
             "fds = [os.open(os.devnull, os.O_RDONLY) for _ in range(4)]\n"
-            "warm._close_all_but({0, 1, 2, fds[1], fds[3]})\n"
+            "warm_fork.close_all_but({0, 1, 2, fds[1], fds[3]})\n"
             "def is_open(fd):\n    try:\n        os.fstat(fd)\n        return True\n"
             "    except OSError:\n        return False\n"
             "print([is_open(fd) for fd in (0, 1, 2, *fds)])\n")

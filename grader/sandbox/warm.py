@@ -134,7 +134,7 @@ def _tracker_later() -> Iterator[None]:
 def warm_up(notebooks: bool = True, fork: bool = False) -> None:
     """Start the forkserver now, so its imports overlap with the judge's own work.
 
-    `fork`: start it as a fork of this process (`_fork_server`) where that is safe; the caller
+    `fork`: start it (and the resource tracker) as forks of this process (`warm_fork`) where safe; the caller
     promises nothing in it yet would be wrong in the warm parent (`grade FILE` at its start). A
     running warm parent asked for `notebooks` that it was not started with is asked to preload
     IPython too (`warm_hints`)."""
@@ -143,7 +143,7 @@ def warm_up(notebooks: bool = True, fork: bool = False) -> None:
     if ctx.get_start_method() == "forkserver":
         from multiprocessing import forkserver
 
-        from grader.sandbox import warm_hints
+        from grader.sandbox import warm_fork, warm_hints
 
         short_temp_dir()
         server = forkserver._forkserver  # type: ignore[attr-defined]
@@ -153,120 +153,16 @@ def warm_up(notebooks: bool = True, fork: bool = False) -> None:
                 warm_hints.ask(module)
         safe_spawns()
         with warm_hints.offered(spawning):
-            if not (spawning and fork and _fork_server(server)):
+            if not (spawning and fork and warm_fork.start_server(server)):
                 with bare_main(), _tracker_later():
                     forkserver.ensure_running()
         from multiprocessing import resource_tracker
 
-        if not (fork and _fork_tracker()):
+        if not (fork and warm_fork.start_tracker()):
             resource_tracker.ensure_running()  # after the forkserver's spawn: its torch import starts first
         if not _STOPPER_REGISTERED:
             _STOPPER_REGISTERED = True
             atexit.register(shut_down)  # runs before multiprocessing's own exit handler
-
-
-# what multiprocessing's ForkServer holds in the Pythons this fork of it was written for (3.11-3.13)
-_SERVER_FIELDS = {"_forkserver_address", "_forkserver_alive_fd", "_forkserver_pid", "_inherited_fds", "_lock",
-                  "_preload_modules"}
-
-
-def _fork_server(server: Any) -> bool:
-    """Start multiprocessing's forkserver as a fork of this process instead of a new interpreter.
-
-    What `ForkServer.ensure_running` does (a listening socket in multiprocessing's temp folder,
-    an "alive" pipe the server watches for the judge's exit), with `os.fork` for its spawn: the
-    warm parent starts its torch import without an interpreter's start-up first (about 60 ms
-    here, more with slow `.pth` files). False, and nothing started, where that is not safe: a
-    thread running (a fork copies its locks held), a multiprocessing whose forkserver differs."""
-    import socket
-
-    from multiprocessing import connection
-
-    if set(vars(server)) != _SERVER_FIELDS or threading.active_count() > 1 or not hasattr(os, "fork"):
-        return False
-    address = connection.arbitrary_address("AF_UNIX")  # type: ignore[attr-defined]
-    with socket.socket(socket.AF_UNIX) as listener:
-        listener.bind(address)
-        os.chmod(address, 0o600)
-        listener.listen()
-        alive_r, alive_w = os.pipe()
-        for stream in (sys.stdout, sys.stderr):
-            _flush(stream)
-        pid = os.fork()
-        if pid == 0:
-            _serve(listener.fileno(), alive_r, list(server._preload_modules))  # never returns
-        os.close(alive_r)
-    server._forkserver_address, server._forkserver_alive_fd, server._forkserver_pid = address, alive_w, pid
-    return True
-
-
-def _fork_tracker() -> bool:
-    """Start multiprocessing's resource tracker as a fork of this process, after the warm
-    parent's (which so holds none of its pipe): no interpreter's start-up (CPU beside the
-    judge's own imports) nor shutdown (on the way out of every grade). False where unsafe."""
-    from multiprocessing import resource_tracker
-
-    tracker = resource_tracker._resource_tracker  # type: ignore[attr-defined]
-    if getattr(tracker, "_fd", 0) is not None or not {"_lock", "_fd", "_pid"} <= set(vars(tracker)) \
-            or set(vars(tracker)) - {"_lock", "_fd", "_pid", "_exitcode"} or threading.active_count() > 1:
-        return False
-    r, w = os.pipe()
-    for stream in (sys.stdout, sys.stderr):
-        _flush(stream)
-    pid = os.fork()
-    if pid == 0:
-        _in_fork(lambda: resource_tracker.main(r), {0, 1, 2, r})  # never returns
-    os.close(r)
-    tracker._fd, tracker._pid = w, pid
-    return True
-
-
-def _in_fork(body: Any, keep: set[int]) -> None:
-    """Run `body` as the whole of this forked process: only the descriptors in `keep`, none of
-    the judge's exit handlers, a bare `__main__`; then leave without an interpreter shutdown,
-    after the exit handlers `body` registered (the forkserver's: kill what is left)."""
-    code = 1
-    try:
-        _close_all_but(keep)
-        atexit._clear()
-        sys.argv[:] = ["-c"]
-        sys.modules["__main__"] = types.ModuleType("__main__")
-        body()
-        code = 0
-    except SystemExit as exc:  # the forkserver's way out once the judge is gone (the alive pipe's end)
-        code = exc.code if isinstance(exc.code, int) else 0
-    except BaseException:  # noqa: BLE001 - nothing of the judge's may run on in this process
-        pass
-    finally:
-        try:
-            atexit._run_exitfuncs()
-        finally:
-            os._exit(code)
-
-
-def _serve(listener_fd: int, alive_r: int, preload: list[str]) -> None:
-    """In the fork: become what `python -c "from multiprocessing.forkserver import main; ..."`
-    would be, and run its loop."""
-    from multiprocessing import forkserver
-
-    _in_fork(lambda: forkserver.main(listener_fd, alive_r, preload), {0, 1, 2, listener_fd, alive_r})
-
-
-def _close_all_but(keep: set[int]) -> None:
-    """Close every descriptor not in `keep` (never an empty `os.closerange`: on Linux,
-    `closerange(n, n)` becomes `close_range(n, UINT_MAX)` and closes them all)."""
-    low = 0
-    for fd in [*sorted(keep), os.sysconf("SC_OPEN_MAX")]:
-        if fd > low:
-            os.closerange(low, fd)
-        low = max(low, fd + 1)
-
-
-def _flush(stream: Any) -> None:
-    try:
-        stream.flush()
-    except (OSError, ValueError, AttributeError):
-        pass
 
 
 _ONE_SHOT: list[bool] = []
