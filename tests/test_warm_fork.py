@@ -110,8 +110,7 @@ def test_no_fork_where_a_thread_runs(monkeypatch: pytest.MonkeyPatch) -> None:
 @pytest.mark.parametrize("argv, forks", [
     (["exercise1.py", "--seed", "3"], True),
     (["work/Exercise2.IPYNB"], True),
-    (["exercise1.py", "--course", "other"], False),  # the warm parent preloads the course's probes
-    (["exercise1.py", "--course=other"], False),
+    (["exercise1.py", "--course", "other"], False),  # a second --course (main takes the first out): refused later
     (["exercise1.py", "--watch"], False),
     (["exercise1.py", "--help"], False),
     (["batch", "class", "--out", "o"], False),
@@ -124,6 +123,24 @@ def test_only_a_one_shot_grade_forks_its_warm_parent_first(argv, forks, monkeypa
     monkeypatch.setattr(warm, "warm_up", lambda **kw: calls.append(kw))
     app._warm_parent_first(argv)
     assert calls == ([{"notebooks": False, "fork": True}] if forks else [])
+
+
+def test_the_course_is_selected_before_the_warm_parent_forks(monkeypatch: pytest.MonkeyPatch) -> None:
+    seen = []
+
+    def warm_up(**kw):
+        seen.append((kw, os.environ.get("GRADER_COURSE")))
+        raise KeyboardInterrupt  # stop here: nothing is graded
+
+    monkeypatch.setattr(app, "_EXITS_AFTER", [True])  # as `grade` itself (app.run)
+    monkeypatch.setattr(warm, "warm_up", warm_up)
+    monkeypatch.delenv("GRADER_COURSE", raising=False)
+    assert app.main(["exercise1.py", "--course", "dlbasics", "--seed", "2"]) == 130
+    assert seen == [({"notebooks": False, "fork": True}, "dlbasics")]
+    seen.clear()
+    monkeypatch.setattr(app, "_EXITS_AFTER", [])  # a caller of main(): never forks itself
+    app.main(["exercise1.py", "--course", "dlbasics"])
+    assert not [call for call in seen if call[0].get("fork")]
 
 
 def test_closing_all_but_keeps_exactly_those() -> None:

@@ -227,6 +227,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(versions.text())
             return EXIT_PASSED
         argv = _course_first(argv)
+        if _EXITS_AFTER:  # this process is `grade` itself (`run`), not a caller of main()
+            _warm_parent_first(argv)
         if argv and argv[0] in SUBCOMMANDS:
             from grader.cli import commands
 
@@ -259,15 +261,15 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _warm_parent_first(argv: Sequence[str]) -> None:
-    """`grade FILE` starts its warm parent before anything else, as a fork of itself (no
-    interpreter start-up before its torch import): what the judge decides later (a notebook's
-    IPython, torch.optim's preloads) reaches it as hints. Not with --course (the warm parent
-    preloads the course's probes, selected later), nor for commands, --watch or --help."""
+    """`grade FILE` starts its warm parent before anything else but the course's selection
+    (it preloads the course's probes), as a fork of itself (no interpreter start-up before its
+    torch import): what the judge decides later (a notebook's IPython, torch.optim's preloads)
+    reaches it as hints. Not for commands, --watch or --help."""
     if not argv or argv[0].startswith("-") or argv[0] in SUBCOMMANDS \
             or not argv[0].lower().endswith((".py", ".ipynb")):
         return
     if any(arg in ("--watch", "-h", "--help") or arg.split("=")[0] == "--course" for arg in argv):
-        return
+        return  # (--course is taken out of argv before: one still here is a second, refused later)
     from grader.sandbox import warm
 
     warm.warm_up(notebooks=False, fork=True)
@@ -281,8 +283,6 @@ def run(entry: Callable[[], int] | None = None) -> None:
     output flushed; what is skipped is the interpreter's teardown (freeing every module, numpy's
     thread pool), about 30 ms of a cold grade. With a thread still running, the normal exit."""
     _EXITS_AFTER.append(True)
-    if entry is None:
-        _warm_parent_first(sys.argv[1:])
     code = (entry or main)()
     import atexit
     import threading
