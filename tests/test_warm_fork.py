@@ -26,11 +26,13 @@ import json, os, sys
 from multiprocessing import forkserver
 from grader.sandbox import warm
 extra = os.open(sys.argv[1] + ".judge", os.O_WRONLY | os.O_CREAT)  # the judge's own descriptor
-warm.warm_up(notebooks=False, fork=sys.argv[2] == "fork")
+import contextlib, io
+with contextlib.redirect_stdout(io.StringIO()):  # a caller's redirection is not the warm parent's
+    warm.warm_up(notebooks=False, fork=sys.argv[2] == "fork")
 warm.warm_up(notebooks=True)
 report = sys.argv[1]
-code = ("import sys, json; json.dump({'ipython': 'IPython.core.interactiveshell' in sys.modules}, "
-        "open(%r, 'w'))" % report)
+code = ("import sys, json; json.dump({'ipython': 'IPython.core.interactiveshell' in sys.modules, "
+        "'stdout': type(sys.stdout).__name__}, open(%r, 'w'))" % report)
 worker = warm.context().Process(target=exec, args=(code,))
 worker.start()
 worker.join(60)
@@ -83,7 +85,7 @@ def test_a_forked_warm_parent_is_what_a_spawned_one_is(tmp_path: Path) -> None:
     assert not [fd for fd in forked["fds"] if fd.endswith(".judge")] and forked["extra"].endswith(".judge")
     assert forked["exitcode"] == spawned["exitcode"] == 0
     # IPython asked for after the warm parent started: preloaded by hint, as from the start when spawned
-    assert worker == spawned_worker == {"ipython": True}
+    assert worker == spawned_worker == {"ipython": True, "stdout": "TextIOWrapper"}
     assert _gone(forked["pid"]) and _gone(spawned["pid"])  # the judge's exit handler stopped them
     # the resource tracker too is a fork, holding only its own pipe (no alive pipe, no socket)
     assert forked["tracker_cmdline"] == forked["cmdline"] and spawned["tracker_cmdline"][1] != "-c"
@@ -132,13 +134,13 @@ def test_the_course_is_selected_before_the_warm_parent_forks(monkeypatch: pytest
         seen.append((kw, os.environ.get("GRADER_COURSE")))
         raise KeyboardInterrupt  # stop here: nothing is graded
 
-    monkeypatch.setattr(app, "_EXITS_AFTER", [True])  # as `grade` itself (app.run)
+    monkeypatch.setattr(app, "_COMMAND_LINE", [True])  # as `grade` itself (app.run)
     monkeypatch.setattr(warm, "warm_up", warm_up)
     monkeypatch.delenv("GRADER_COURSE", raising=False)
     assert app.main(["exercise1.py", "--course", "dlbasics", "--seed", "2"]) == 130
     assert seen == [({"notebooks": False, "fork": True}, "dlbasics")]
     seen.clear()
-    monkeypatch.setattr(app, "_EXITS_AFTER", [])  # a caller of main(): never forks itself
+    monkeypatch.setattr(app, "_COMMAND_LINE", [])  # a caller of main() (the kernel's server): never forks itself
     app.main(["exercise1.py", "--course", "dlbasics"])
     assert not [call for call in seen if call[0].get("fork")]
 

@@ -19,6 +19,7 @@ if TYPE_CHECKING:
 
 EXIT_PASSED, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 _EXITS_AFTER: list[bool] = []  # set by `run`: this process exits once the command is done
+_COMMAND_LINE: list[bool] = []  # set by `run` for `grade` itself: main() runs once, on sys.argv
 SUBCOMMANDS = tuple(COMMANDS)
 
 
@@ -227,7 +228,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(versions.text())
             return EXIT_PASSED
         argv = _course_first(argv)
-        if _EXITS_AFTER:  # this process is `grade` itself (`run`), not a caller of main()
+        if _COMMAND_LINE:  # `grade` itself, not a caller of main() (the kernel's server grades again and again)
             _warm_parent_first(argv)
         if argv and argv[0] in SUBCOMMANDS:
             from grader.cli import commands
@@ -283,6 +284,8 @@ def run(entry: Callable[[], int] | None = None) -> None:
     output flushed; what is skipped is the interpreter's teardown (freeing every module, numpy's
     thread pool), about 30 ms of a cold grade. With a thread still running, the normal exit."""
     _EXITS_AFTER.append(True)
+    if entry is None:
+        _COMMAND_LINE.append(True)
     code = (entry or main)()
     import atexit
     import threading

@@ -81,6 +81,7 @@ def _in_fork(body: Any, keep: set[int]) -> None:
     try:
         close_all_but(keep)
         atexit._clear()
+        sys.stdin, sys.stdout, sys.stderr = sys.__stdin__, sys.__stdout__, sys.__stderr__  # not a caller's redirection
         sys.argv[:] = ["-c"]
         sys.modules["__main__"] = types.ModuleType("__main__")
         body()
