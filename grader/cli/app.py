@@ -262,10 +262,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _warm_parent_first(argv: Sequence[str]) -> None:
-    """`grade FILE` starts its warm parent before anything else but the course's selection
-    (it preloads the course's probes), as a fork of itself (no interpreter start-up before its
-    torch import): what the judge decides later (a notebook's IPython, torch.optim's preloads)
-    reaches it as hints. Not for commands, --watch or --help."""
+    """`grade FILE` forks its warm parent from itself right after selecting the course (whose
+    probes it preloads): what the judge decides later (a notebook's IPython, torch.optim's
+    preloads) reaches it as hints. Not for commands, --watch or --help."""
     if not argv or argv[0].startswith("-") or argv[0] in SUBCOMMANDS \
             or not argv[0].lower().endswith((".py", ".ipynb")):
         return
