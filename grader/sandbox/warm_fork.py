@@ -41,11 +41,8 @@ def start_server(server: Any) -> bool:
         os.chmod(address, 0o600)
         listener.listen()
         alive_r, alive_w = os.pipe()
-        for stream in (sys.stdout, sys.stderr):
-            _flush(stream)
-        pid = os.fork()
-        if pid == 0:
-            _serve(listener.fileno(), alive_r, list(server._preload_modules))  # never returns
+        fd, preload = listener.fileno(), list(server._preload_modules)
+        pid = _fork(lambda: _serve(fd, alive_r, preload))
         os.close(alive_r)
     server._forkserver_address, server._forkserver_alive_fd, server._forkserver_pid = address, alive_w, pid
     return True
@@ -63,14 +60,21 @@ def start_tracker() -> bool:
             or not _FORKS:
         return False
     r, w = os.pipe()
+    pid = _fork(lambda: _in_fork(lambda: resource_tracker.main(r), {0, 1, 2, r}))
+    os.close(r)
+    tracker._fd, tracker._pid = w, pid
+    return True
+
+
+def _fork(child: Any) -> int:
+    """Fork, the judge's buffered output written first (or the child would write it again);
+    the child runs `child`, which never returns. The child's pid."""
     for stream in (sys.stdout, sys.stderr):
         _flush(stream)
     pid = os.fork()
     if pid == 0:
-        _in_fork(lambda: resource_tracker.main(r), {0, 1, 2, r})  # never returns
-    os.close(r)
-    tracker._fd, tracker._pid = w, pid
-    return True
+        child()
+    return pid
 
 
 def _in_fork(body: Any, keep: set[int]) -> None:
