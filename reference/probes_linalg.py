@@ -16,7 +16,7 @@ import torch
 
 from grader.exercises import gradcheck
 from grader.worker.probes import (Answer, Arrays, ProbeEnv, UsageMode, backpropagate, build_arg, check_signature, dtype_name, lookup,
-                     register)
+                     manual_seed, register)
 
 
 # -- trusted stand-ins ---------------------------------------------------------------
@@ -327,7 +327,7 @@ def probe_train(ns: dict[str, Any], fn_name: str, arrays: Arrays, params: dict[s
     check_signature(fn, fn_name, args, kwargs)
     recorder = _Recorder()
     usage, watch = UsageMode(), params.get("watch", True)
-    torch.manual_seed(int(params.get("seed", 0)))
+    manual_seed(int(params.get("seed", 0)))
     try:
         with substituted(ns, {"linreg": recorder.linreg, **recorder.counted(ns, "sgd")}), ExitStack() as watched:
             if watch:

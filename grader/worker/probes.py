@@ -37,6 +37,18 @@ class ProbeEnv:
     device: str = "cpu"
 
 
+def manual_seed(seed: int) -> None:
+    """`torch.manual_seed(seed)`. On a build of torch for the CPU alone that is the CPU
+    generator's seed, which is all it sets there; the queued seeders of CUDA and XPU that it
+    would also record (each with a traceback read from the source files, about 1 ms in a fresh
+    worker) could never run."""
+    version = torch.version
+    if any(getattr(version, name, None) for name in ("cuda", "hip", "xpu")):
+        torch.manual_seed(seed)
+    else:
+        torch.default_generator.manual_seed(seed)
+
+
 # -- building inputs ---------------------------------------------------------------
 
 

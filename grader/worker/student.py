@@ -174,7 +174,7 @@ def main(job: WorkerJob, conn: Connection, tasks: Connection | None = None) -> N
         torch.set_num_threads(job.limits.threads)
         random.seed(job.seed)
         np.random.seed(job.seed % 2**32)
-        torch.manual_seed(job.seed)
+        probes.manual_seed(job.seed)
         ns, errors, more = load(units, job.stop_on_unit_error)
         names = {u.filename for u in units}
         conn.send_bytes(wire.encode({"type": "loaded", "errors": errors, "more_errors": more,
