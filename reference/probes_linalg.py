@@ -313,6 +313,7 @@ def probe_train(ns: dict[str, Any], fn_name: str, arrays: Arrays, params: dict[s
     worker instead (the checks of one training run share it; the judge orders them after the run).
     With ``watch`` false, what the run used is not watched (no `training` facts, and none of
     UsageMode's cost at every torch call): for a run whose checks judge only what it returns.
+    The reference's run is never watched: only the student's habits are judged.
     """
     if params.get("reuse"):
         previous = _TRAIN_RUNS.get(fn_name)
@@ -326,7 +327,7 @@ def probe_train(ns: dict[str, Any], fn_name: str, arrays: Arrays, params: dict[s
     kwargs = {k: build_arg(s, arrays, env) for k, s in params.get("kwargs", {}).items()}
     check_signature(fn, fn_name, args, kwargs)
     recorder = _Recorder()
-    usage, watch = UsageMode(), params.get("watch", True)
+    usage, watch = UsageMode(), params.get("watch", True) and not env.reference
     manual_seed(int(params.get("seed", 0)))
     try:
         with substituted(ns, {"linreg": recorder.linreg, **recorder.counted(ns, "sgd")}), ExitStack() as watched:

@@ -319,3 +319,25 @@ def test_an_unwatched_run_reports_what_it_learned_and_nothing_of_how():
         assert ("training" in answer.info) is watch
         assert answer.arrays["out.0"].shape == (2, 1)
     assert seen == [False, True]
+
+
+def test_the_references_training_is_never_watched():
+    """Only the student's habits are judged: the reference worker's run goes without UsageMode."""
+    import torch
+
+    from reference.probes_linalg import probe_train
+    from grader.worker.probes import ProbeEnv
+
+    seen: list[bool] = []
+
+    def train_linreg(features, labels, lr=0.03, num_epochs=3, batch_size=10):
+        seen.append(torch._C._is_torch_function_mode_enabled())
+        return torch.zeros(2, 1), torch.zeros(1)
+
+    (case,) = (c for check in load_exercise(N).checks if check.name.startswith("returns w of shape")
+               for c in check.cases(check.rng(3)))
+    for reference in (True, False):
+        answer = probe_train({"train_linreg": train_linreg}, "train_linreg", case.arrays,
+                             {**case.params, "remember": False}, ProbeEnv("cpu", reference=reference))
+        assert ("training" in answer.info) is not reference
+    assert seen == [False, True]

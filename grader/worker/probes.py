@@ -32,9 +32,11 @@ class SignatureMismatch(Exception):
 
 @dataclass(frozen=True)
 class ProbeEnv:
-    """Where the probe runs: the device for tensors it creates."""
+    """Where the probe runs: the device for tensors it creates, and whether it runs the trusted
+    reference (whose habits no check judges: a probe may leave them unwatched)."""
 
     device: str = "cpu"
+    reference: bool = False
 
 
 def manual_seed(seed: int) -> None:
