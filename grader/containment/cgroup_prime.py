@@ -24,7 +24,6 @@ AFTER = 0.1  # seconds they go on after a start returns (the worker joins within
 _TARGET: list[str | None] = []  # the cgroup.procs the no-op migrations write to, found once
 _LOCK = threading.Lock()
 _STATE = {"starting": 0, "until": 0.0, "running": False}
-_THREAD: list[threading.Thread] = []  # the running primer, if any
 
 
 @contextmanager
@@ -38,24 +37,13 @@ def priming() -> Iterator[None]:
         _STATE["starting"] += 1
         if not _STATE["running"]:
             _STATE["running"] = True
-            _THREAD[:] = [threading.Thread(target=_loop, args=(target,), name="cgroup-prime", daemon=True)]
-            _THREAD[0].start()
+            threading.Thread(target=_loop, args=(target,), name="cgroup-prime", daemon=True).start()
     try:
         yield
     finally:
         with _LOCK:
             _STATE["starting"] -= 1
             _STATE["until"] = max(_STATE["until"], time.monotonic() + AFTER)
-
-
-def stop() -> None:
-    """No more migrations once no start is under way (at exit: a thread left running would
-    cost the quick exit, `cli.app.run`); waits for the primer's last turn (at most EVERY)."""
-    with _LOCK:
-        _STATE["until"] = 0.0
-        thread = _THREAD[0] if _THREAD and not _STATE["starting"] else None
-    if thread is not None:
-        thread.join(1.0)
 
 
 def _loop(target: str) -> None:
