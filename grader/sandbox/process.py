@@ -14,7 +14,6 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from grader.containment import cgroup_prime
 from grader.containment import cgroups
 from grader.containment import isolation
 from grader.containment import reaper
@@ -230,9 +229,11 @@ def sweep() -> None:
 
 def launch(proc: Any) -> None:
     """Start a worker process and record it as live, atomically with respect to `sweep`."""
-    with cgroup_prime.priming(), LIVE_LOCK, bare_main():  # its cgroup join, right after its fork, is then fast
+    with LIVE_LOCK, bare_main():
         proc.start()
         LIVE.add(proc.pid)
+    if proc.pid is not None:
+        cgroups.prime()  # the next cgroup join (this worker's, or the student's after the reference) comes soon
 
 
 def forkserver_pid() -> int | None:
