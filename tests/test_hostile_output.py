@@ -278,6 +278,21 @@ def test_md_inline_defuses_every_autolink_form() -> None:
     assert escape.md_inline("exercise1.py: y.view(-1) at 0.5") == "exercise1.py: y.view(-1) at 0.5"
 
 
+def test_md_inline_remembers_only_what_it_would_compute_again() -> None:
+    """Short strings are remembered (they repeat in every report); the answer is the same, for
+    a str subclass with its own __str__ too (never remembered: `type(...) is str` only)."""
+    class Loud(str):
+        def __str__(self) -> str:
+            return "# heading <b>x</b> www.evil.com"
+
+    texts = ["a.b", "eve@evil.org", "x" * (escape._CACHED_CHARS + 1) + " www.evil.com", "# h", "|a|b|"]
+    for s in texts:
+        assert escape.md_inline(s) == escape.md_inline(s) == escape._md_inline(s)
+    loud = Loud("plain")
+    assert escape.md_inline(loud) == escape._md_inline(loud)
+    assert not autolinks(escape.md_inline(loud)) and "<b>" not in escape.md_inline(loud)
+
+
 def test_html_and_junit_keep_hostile_names_inert() -> None:
     result = hostile_markdown_result()
     doc = parse_html(report.render_format("html", result))

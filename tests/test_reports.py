@@ -21,6 +21,9 @@ from junitparser import Failure as JFailure, JUnitXml
 
 from conftest import grade
 from grader.cli import app as cli
+# A process renders only after it has loaded its course (every grade does), which hands the
+# course's report sections to the renderer; so does this test, run alone or first.
+from grader.exercises import registry  # noqa: F401
 from grader.results import definitions, github
 from grader.results import gradescope
 from grader.results import render as report

@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 import bisect
+import functools
 import re
 import secrets
 from typing import Any
@@ -66,6 +67,9 @@ _AUTOLINK = re.compile(
     rf"|(?<![a-z0-9-])[a-z0-9-]{{1,63}}(?:\.[a-z0-9-]{{1,63}}){{0,8}}\.(?:{_GTLDS})\b\S*")
 
 
+_CACHED_CHARS = 400  # md_inline remembers its result for strings this short (most repeat in every report)
+
+
 def md_inline(text: Any) -> str:
     """Untrusted text for one line of Markdown: no markup, no HTML, no table breaks, no autolinks.
 
@@ -73,6 +77,17 @@ def md_inline(text: Any) -> str:
     joiner, U+2060, precedes `@`): the text reads the same, and no renderer (cmark-gfm as on
     GitHub, markdown-it with linkify, Redcarpet) sees a scheme, a domain or an address any more.
     """
+    if type(text) is str and len(text) <= _CACHED_CHARS:  # a pure function of the string: its autolink scan
+        return _md_inline_cached(text)  # (a regex over every top-level domain) is done once per string
+    return _md_inline(text)
+
+
+@functools.lru_cache(maxsize=4096)
+def _md_inline_cached(text: str) -> str:
+    return _md_inline(text)
+
+
+def _md_inline(text: Any) -> str:
     s = " ".join(clean(text).split())
     spans = [m.span() for m in _AUTOLINK.finditer(s)]  # sorted, not overlapping
     starts = [a for a, _ in spans]
