@@ -297,47 +297,42 @@ def test_defaults_verdict_reads_a_tampered_answer_safely():
                                     "object, expected 3; the default of batch_size could not be read, expected 10")
 
 
-def test_an_unwatched_run_reports_what_it_learned_and_nothing_of_how():
-    """The hidden other-data run is judged on its result alone: no UsageMode at its torch calls."""
+def _train_run(check_name: str, params: dict, env: object) -> tuple[object, bool]:
+    """The train probe on a stand-in train_linreg for `check_name`'s case: (the answer, whether
+    a torch function mode was on while it ran)."""
     import torch
 
     from reference.probes_linalg import probe_train
-    from grader.worker.probes import ProbeEnv
 
     seen: list[bool] = []
 
     def train_linreg(features, labels, lr=0.03, num_epochs=3, batch_size=10):
         seen.append(torch._C._is_torch_function_mode_enabled())
         return torch.zeros(2, 1), torch.zeros(1)
+
+    (case,) = (c for check in load_exercise(N).checks if check.name.startswith(check_name)
+               for c in check.cases(check.rng(3)))
+    answer = probe_train({"train_linreg": train_linreg}, "train_linreg", case.arrays, {**case.params, **params}, env)
+    return answer, seen == [True]
+
+
+def test_an_unwatched_run_reports_what_it_learned_and_nothing_of_how():
+    """The hidden other-data run is judged on its result alone: no UsageMode at its torch calls."""
+    from grader.worker.probes import ProbeEnv
 
     (case,) = (c for check in load_exercise(N).checks if check.name.startswith("learns other")
                for c in check.cases(check.rng(3)))
     assert case.params["watch"] is False
     for watch in (False, True):
-        answer = probe_train({"train_linreg": train_linreg}, "train_linreg", case.arrays,
-                             {**case.params, "watch": watch}, ProbeEnv("cpu"))
-        assert ("training" in answer.info) is watch
+        answer, watched = _train_run("learns other", {"watch": watch}, ProbeEnv("cpu"))
+        assert ("training" in answer.info) is watch is watched
         assert answer.arrays["out.0"].shape == (2, 1)
-    assert seen == [False, True]
 
 
 def test_the_references_training_is_never_watched():
     """Only the student's habits are judged: the reference worker's run goes without UsageMode."""
-    import torch
-
-    from reference.probes_linalg import probe_train
     from grader.worker.probes import ProbeEnv
 
-    seen: list[bool] = []
-
-    def train_linreg(features, labels, lr=0.03, num_epochs=3, batch_size=10):
-        seen.append(torch._C._is_torch_function_mode_enabled())
-        return torch.zeros(2, 1), torch.zeros(1)
-
-    (case,) = (c for check in load_exercise(N).checks if check.name.startswith("returns w of shape")
-               for c in check.cases(check.rng(3)))
     for reference in (True, False):
-        answer = probe_train({"train_linreg": train_linreg}, "train_linreg", case.arrays,
-                             {**case.params, "remember": False}, ProbeEnv("cpu", reference=reference))
-        assert ("training" in answer.info) is not reference
-    assert seen == [False, True]
+        answer, watched = _train_run("returns w of shape", {"remember": False}, ProbeEnv("cpu", reference=reference))
+        assert ("training" in answer.info) is watched is not reference
