@@ -90,3 +90,16 @@ def test_every_exercise_folder_is_covered() -> None:
     folders = {p.parent.name for p in FILES}
     assert {f"exercise{n}" for n in range(1, 7)} | {"basics"} <= folders
     assert sum(len(v) for v in groups().values()) == len(FILES)
+
+
+def test_the_workers_torch_seed_is_torch_manual_seed() -> None:
+    """`probes.manual_seed` gives the stream `torch.manual_seed` gives, negative seeds included."""
+    import torch
+
+    from grader.worker import probes
+
+    for seed in (0, 7, 2**40 + 3, -5):
+        probes.manual_seed(seed)
+        ours = torch.rand(4)
+        torch.manual_seed(seed)
+        assert torch.equal(ours, torch.rand(4))

@@ -9,6 +9,7 @@ Course probe modules import what they need from here.
 from __future__ import annotations
 
 import inspect
+import sys
 from contextlib import nullcontext
 from dataclasses import dataclass
 from typing import Any, Callable
@@ -40,15 +41,15 @@ class ProbeEnv:
 
 
 def manual_seed(seed: int) -> None:
-    """`torch.manual_seed(seed)`. On a build of torch for the CPU alone that is the CPU
-    generator's seed, which is all it sets there; the queued seeders of CUDA and XPU that it
+    """`torch.manual_seed(seed)`. On Linux with a build of torch for the CPU alone that is the
+    CPU generator's seed, which is all it sets there; the queued seeders of CUDA and XPU that it
     would also record (each with a traceback read from the source files, about 1 ms in a fresh
-    worker) could never run."""
+    worker) could never run. Elsewhere (a CUDA, ROCm or XPU build; macOS and its MPS) all of it."""
     version = torch.version
-    if any(getattr(version, name, None) for name in ("cuda", "hip", "xpu")):
-        torch.manual_seed(seed)
-    else:
+    if sys.platform.startswith("linux") and not any(getattr(version, n, None) for n in ("cuda", "hip", "xpu")):
         torch.default_generator.manual_seed(seed)
+    else:
+        torch.manual_seed(seed)
 
 
 # -- building inputs ---------------------------------------------------------------
