@@ -20,7 +20,7 @@ from typing import Any, Iterator
 # the course comes from GRADER_COURSE, which --course sets before this parent starts).
 # numpy.random: numpy imports it lazily, and every worker seeds it (10 ms each, once here);
 # the entry module and multiprocessing's forkserver Popen: every worker imports them when it
-# unpickles its process object (about 1.5 ms and 500 copied pages each, once here)
+# unpickles its process object (about 1.3 ms and 250 copied pages each, once here)
 PRELOAD = ["grader.worker.student", "grader.worker.reference", "numpy.random", "grader.sandbox.entry",
            "multiprocessing.popen_forkserver"]
 NOTEBOOK_PRELOAD = ["IPython.core.interactiveshell", "IPython.core.completerlib", "grader.sandbox.notebook_shell"]
