@@ -16,3 +16,17 @@ def test_the_warm_parent_holds_none_of_the_judges_streams() -> None:
     pid = process.forkserver_pid()
     assert pid is not None
     assert [os.readlink(f"/proc/{pid}/fd/{fd}") for fd in (0, 1, 2)] == ["/dev/null"] * 3
+
+
+def test_shut_down_in_a_spawned_process_leaves_its_parents_tracker_alone() -> None:
+    """A spawned process (a Dask worker's) holds a copy of its parent's resource-tracker pipe and
+    no tracker pid: shutting down there is quiet (it used to raise in an exit handler)."""
+    import subprocess
+    import sys
+
+    code = ("import os; from multiprocessing import resource_tracker as rt\n"
+            "t = rt._resource_tracker; t._fd = os.pipe()[1]; t._pid = None\n"
+            "from grader.sandbox import warm; warm.shut_down(); print('ok')\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0 and done.stdout.strip() == "ok", done.stderr
+    assert "Traceback" not in done.stderr

@@ -248,8 +248,9 @@ def shut_down() -> None:
             pass
     tracker = resource_tracker._resource_tracker  # type: ignore[attr-defined]
     try:
-        if getattr(tracker, "_fd", None) is not None:
+        if getattr(tracker, "_fd", None) is not None and getattr(tracker, "_pid", None) is not None:
             tracker._stop()  # it exits once every copy of its pipe is closed (the forkserver's too)
+        # (no pid: a spawned process's copy of its parent's tracker pipe, the parent's to stop)
     except (OSError, ChildProcessError):
         pass
     _wait_for_left_trackers()
