@@ -297,6 +297,12 @@ def test_defaults_verdict_reads_a_tampered_answer_safely():
                                     "object, expected 3; the default of batch_size could not be read, expected 10")
 
 
+def _only_case(check_name: str):
+    (case,) = (c for check in load_exercise(N).checks if check.name.startswith(check_name)
+               for c in check.cases(check.rng(3)))
+    return case
+
+
 def _train_run(check_name: str, params: dict, env: object) -> tuple[object, bool]:
     """The train probe on a stand-in train_linreg for `check_name`'s case: (the answer, whether
     a torch function mode was on while it ran)."""
@@ -310,8 +316,7 @@ def _train_run(check_name: str, params: dict, env: object) -> tuple[object, bool
         seen.append(torch._C._is_torch_function_mode_enabled())
         return torch.zeros(2, 1), torch.zeros(1)
 
-    (case,) = (c for check in load_exercise(N).checks if check.name.startswith(check_name)
-               for c in check.cases(check.rng(3)))
+    case = _only_case(check_name)
     answer = probe_train({"train_linreg": train_linreg}, "train_linreg", case.arrays, {**case.params, **params}, env)
     return answer, seen == [True]
 
@@ -320,9 +325,7 @@ def test_an_unwatched_run_reports_what_it_learned_and_nothing_of_how():
     """The hidden other-data run is judged on its result alone: no UsageMode at its torch calls."""
     from grader.worker.probes import ProbeEnv
 
-    (case,) = (c for check in load_exercise(N).checks if check.name.startswith("learns other")
-               for c in check.cases(check.rng(3)))
-    assert case.params["watch"] is False
+    assert _only_case("learns other").params["watch"] is False
     for watch in (False, True):
         answer, watched = _train_run("learns other", {"watch": watch}, ProbeEnv("cpu"))
         assert ("training" in answer.info) is watch is watched

@@ -30,3 +30,17 @@ def test_shut_down_in_a_spawned_process_leaves_its_parents_tracker_alone() -> No
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert done.returncode == 0 and done.stdout.strip() == "ok", done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_the_warm_parent_seeds_with_the_workers_own_calls(monkeypatch) -> None:
+    """`_warm_seeding` makes the calls a worker makes first (`probes.manual_seed`, numpy's seed)."""
+    import numpy as np
+
+    from grader.sandbox import forkserver_ready
+    from grader.worker import probes
+
+    calls: list[tuple[str, int]] = []
+    monkeypatch.setattr(probes, "manual_seed", lambda seed: calls.append(("torch", seed)))
+    monkeypatch.setattr(np.random, "seed", lambda seed: calls.append(("numpy", seed)))
+    forkserver_ready._warm_seeding()
+    assert calls == [("torch", 0), ("numpy", 0)]

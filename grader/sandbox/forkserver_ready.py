@@ -6,9 +6,11 @@ them again (nor touches their pages, which would copy them in every worker); the
 then runs again, for what the workers themselves make. The forkserver's stdin, stdout and
 stderr then point at /dev/null (a preload that failed has printed its traceback already), so
 it never holds the judge's output open: whoever reads `grade`'s output sees its end when the
-judge exits. Before it freezes, it seeds torch and numpy once (`_warm_seeding`): a worker seeds
-them again with its own seed, but no longer pays the first call's set-up (torch's device seeders:
-about 10 ms and 1,500 copied pages in each worker).
+judge exits. Before it freezes, it seeds torch and numpy once as a worker does
+(`_warm_seeding`): a worker seeds them again with its own seed, but no longer pays the first
+call's set-up (where `probes.manual_seed` is torch's whole `manual_seed`, with its device
+seeders: about 10 ms and 1,500 copied pages in each worker; a CPU-only build on Linux seeds the
+CPU generator alone, whose first call costs little).
 """
 from __future__ import annotations
 
@@ -32,11 +34,11 @@ def _quiet_stdio() -> None:
 
 
 def _warm_seeding() -> None:
-    """Seed torch and numpy's legacy generator once, as every worker does first (it then seeds
-    them with its own seed); no tensor is made, no kernel runs, CUDA is not initialised."""
-    torch = sys.modules.get("torch")
-    if torch is not None:
-        torch.manual_seed(0)
+    """Seed torch and numpy's legacy generator once, with the calls every worker makes first (it
+    then seeds them with its own seed); no tensor is made, no kernel runs, CUDA is not initialised."""
+    probes = sys.modules.get("grader.worker.probes")
+    if probes is not None:
+        probes.manual_seed(0)
     numpy = sys.modules.get("numpy")
     if numpy is not None:
         numpy.random.seed(0)
