@@ -151,3 +151,87 @@ def test_a_grade_preloads_only_what_the_submission_names(tmp_path):
     assert "dynamo preloaded: False" in gradient and "shapes preloaded: True" in gradient
     plain = _printed(tmp_path, "plain", "")
     assert "dynamo preloaded: False" in plain and "shapes preloaded: False" in plain
+
+
+SMAPS = """\
+55d0c0000000-55d0c5400000 rw-p 00000000 00:00 0                          [heap]
+Size:              86016 kB
+Rss:               85804 kB
+7f0000000000-7f0000800000 rw-p 00000000 00:00 0 
+Size:               8192 kB
+Rss:                  16 kB
+7f0000900000-7f0000d00000 rw-p 00000000 00:00 0 
+Rss:                4096 kB
+7f1000000000-7f1000400000 r-xp 00000000 08:01 1234                       /usr/lib/libtorch_cpu.so
+Rss:                4096 kB
+7f2000000000-7f2000400000 rw-s 00000000 00:01 99                         /dev/shm/x
+Rss:                4096 kB
+7f3000100000-7f3000300000 rw-p 00000000 00:00 0 
+Rss:                2048 kB
+"""
+
+
+def test_huge_pages_cover_the_aligned_part_of_dense_private_anonymous_memory_only():
+    from grader.sandbox import forkserver_hugepages as huge
+
+    heap_low, heap_high = 0x55d0c0000000, 0x55d0c5400000
+    # the heap (aligned already) and the dense 4 MiB mapping (its aligned 2 MiB); not a mostly
+    # untouched stack, a library, shared memory, nor a dense mapping without a whole aligned 2 MiB in it
+    assert huge.dense_ranges(SMAPS) == [(heap_low, heap_high), (0x7f0000a00000, 0x7f0000c00000)]
+
+
+def test_a_batch_of_many_submissions_asks_for_huge_pages(tmp_path, monkeypatch):
+    from grader.batch import run
+    from grader.intake.discover import Entry
+
+    asked: list[str] = []
+    monkeypatch.setattr(warm_hints, "ask", asked.append)
+    path = tmp_path / "exercise1.py"
+    path.write_text("x = 1\n")
+    run._hint_preloads([Entry(f"s{i}", 1, path) for i in range(run.HUGE_PAGES_FROM - 1)])
+    assert asked == []  # the collapse would cost more than so few forks save
+    run._hint_preloads([Entry(f"s{i}", 1, path) for i in range(run.HUGE_PAGES_FROM)])
+    assert asked == [warm_hints.HUGE_PAGES]
+
+
+HUGE_JUDGE = """
+import json, sys
+from multiprocessing import forkserver
+from grader.sandbox import warm, warm_hints
+warm_hints.ask(warm_hints.HUGE_PAGES)
+warm_hints.ask("torch._dynamo")  # asked after: imported before the collapse all the same
+warm.warm_up(notebooks=False)
+code = "import torch; print(float((torch.ones(3) * 2).sum()))"
+worker = warm.context().Process(target=exec, args=(code,))
+worker.start()
+worker.join(120)
+pid = forkserver._forkserver._forkserver_pid
+huge = sum(int(line.split()[1]) for line in open(f"/proc/{pid}/smaps") if line.startswith("AnonHugePages:"))
+taken = open(warm_hints._PATH + warm_hints.TAKEN).read().split()
+print(json.dumps({"huge_kb": huge, "exitcode": worker.exitcode, "taken": taken}))
+"""
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="transparent huge pages are Linux's")
+def test_a_warm_parent_asked_for_huge_pages_has_them_and_its_workers_run(tmp_path):
+    import json
+
+    thp = Path("/sys/kernel/mm/transparent_hugepage/enabled")
+    if not thp.exists() or "[never]" in thp.read_text() or tuple(map(int, os.uname().release.split(".")[:2])) < (6, 1):
+        pytest.skip("no transparent huge pages, or a kernel without MADV_COLLAPSE")
+    proc = subprocess.run([sys.executable, "-c", HUGE_JUDGE], capture_output=True, text=True, timeout=300,
+                          cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    facts = json.loads(proc.stdout.splitlines()[-1])
+    assert facts["exitcode"] == 0 and facts["taken"] == [warm_hints.HUGE_PAGES, DYNAMO]
+    assert facts["huge_kb"] >= 32 * 1024, facts  # most of torch's heap and Python's objects
+
+
+def test_huge_pages_are_taken_after_every_other_hint(tmp_path, monkeypatch):
+    path = tmp_path / "hints"
+    path.write_text(f"{warm_hints.HUGE_PAGES}\n{DYNAMO}\n{SHAPES}\n")
+    imported: list[str] = []
+    monkeypatch.setenv(warm_hints.ENV, str(path))
+    monkeypatch.setattr(forkserver_hints.importlib, "import_module", imported.append)
+    forkserver_hints._load()
+    assert imported == [DYNAMO, SHAPES, warm_hints.HUGE_PAGES]  # it collapses what they made too

@@ -31,6 +31,8 @@ from grader.cli.options import Parser, add_common, check_options
 from grader.errors import UsageError
 
 EXIT_ALL_GRADED, EXIT_SOME_NOT_GRADED = 0, 1
+# the huge pages' collapse costs the warm parent about 0.4 s of CPU once and saves 10-20 ms per submission
+HUGE_PAGES_FROM = 30
 
 
 @dataclass(frozen=True)
@@ -171,12 +173,15 @@ def grade_class(folder: Path, out: Path, *, seed: int | None = None, device: str
 
 
 def _hint_preloads(todo: Sequence[discover.Entry]) -> None:
-    """What the warm parent, still importing, should preload too for this class."""
+    """What the warm parent, still importing, should preload too for this class; for a class of
+    HUGE_PAGES_FROM or more, its memory in huge pages (`forkserver_hugepages`)."""
     from grader.intake.preloads import any_wanted
     from grader.sandbox import warm_hints
 
     for module in any_wanted((entry.path, entry.root) for entry in todo):
         warm_hints.ask(module)
+    if len(todo) >= HUGE_PAGES_FROM:
+        warm_hints.ask(warm_hints.HUGE_PAGES)
 
 
 def _open_book(out: Path) -> gradebook.Gradebook:

@@ -8,7 +8,7 @@ import importlib
 import os
 
 from grader.sandbox.forkserver_init import in_forkserver
-from grader.sandbox.warm_hints import ENV, TAKEN, read
+from grader.sandbox.warm_hints import ENV, HUGE_PAGES, TAKEN, read
 
 
 def _take(path: str) -> list[str]:
@@ -27,7 +27,7 @@ def _take(path: str) -> list[str]:
 
 def _load() -> None:
     path = os.environ.pop(ENV, None)
-    for name in _take(path) if path else []:
+    for name in sorted(_take(path) if path else [], key=lambda n: n == HUGE_PAGES):  # huge pages last
         try:
             importlib.import_module(name)
         except Exception:  # noqa: BLE001 - a preload that fails leaves the worker to import it

@@ -26,7 +26,9 @@ TAKEN = ".taken"  # suffix: what the running forkserver took
 # torch.optim optimizer or torch.compile, 0.7 s in the warm parent (garbage collection off),
 # 1.1 s in each worker that does it; symbolic_shapes at the first explicit gradient
 # and IPython's, for a notebook whose warm parent was started before its file was read
-ALLOWED = ("torch._dynamo", "torch.fx.experimental.symbolic_shapes", *NOTEBOOK_PRELOAD)
+# and, for a batch of many submissions, huge pages (taken after every other hint: it collapses what they made)
+HUGE_PAGES = "grader.sandbox.forkserver_hugepages"
+ALLOWED = ("torch._dynamo", "torch.fx.experimental.symbolic_shapes", *NOTEBOOK_PRELOAD, HUGE_PAGES)
 _PATH: str | None = None
 _ASKED: list[str] = []  # asked in this process, for every warm parent it starts
 
