@@ -13,6 +13,7 @@ from collections.abc import Collection
 
 PR_SET_CHILD_SUBREAPER = 36
 LINUX = sys.platform.startswith("linux")
+_HAS_CHILDREN_FILES = LINUX and os.path.exists(f"/proc/self/task/{os.getpid()}/children")
 
 
 def become_subreaper() -> bool:
@@ -48,7 +49,15 @@ def parents() -> dict[int, int]:
 
 
 def descendants(root: int, table: dict[int, int] | None = None, spare: Collection[int] = ()) -> list[int]:
-    """Every descendant of `root` (not `root` itself), less the children in `spare` and theirs."""
+    """Every descendant of `root` (not `root` itself), less the children in `spare` and theirs.
+
+    Read down from `root` through each process's children files where the kernel has them (a
+    few reads, where the whole-/proc scan of `table`, `parents()`, reads every process's: 1.5
+    ms for 70 processes here, three times per worker of a batch); the same answer either way."""
+    if table is None and _HAS_CHILDREN_FILES:
+        walked = _walk(root, spare)
+        if walked is not None:
+            return walked
     table = parents() if table is None else table
     children: dict[int, list[int]] = {}
     for pid, ppid in table.items():
@@ -60,6 +69,52 @@ def descendants(root: int, table: dict[int, int] | None = None, spare: Collectio
                 out.append(child)
                 todo.append(child)
     return out
+
+
+def _walk(root: int, spare: Collection[int]) -> list[int] | None:
+    """`descendants` from the children files; None where there are none to read."""
+    out, todo, seen = [], [root], {root}
+    while todo:
+        children = _children(todo.pop())
+        if children is None:
+            return None
+        for child in children:
+            if child not in seen and child not in spare:
+                seen.add(child)
+                if _running(child):  # a zombie is dead already, and has no children left
+                    out.append(child)
+                    todo.append(child)
+    return out
+
+
+def _children(pid: int) -> list[int] | None:
+    """The children of each of `pid`'s threads ([] when it is gone); None where /proc has no
+    children files (a kernel without CONFIG_PROC_CHILDREN)."""
+    try:
+        threads = os.listdir(f"/proc/{pid}/task")
+    except OSError:
+        return []
+    children: list[int] = []
+    for tid in threads:
+        try:
+            with open(f"/proc/{pid}/task/{tid}/children", "rb") as fh:
+                children += [int(c) for c in fh.read().split()]
+        except FileNotFoundError:
+            if os.path.isdir(f"/proc/{pid}/task/{tid}"):  # the thread is there, its file is not
+                return None
+        except (OSError, ValueError):
+            continue
+    return children
+
+
+def _running(pid: int) -> bool:
+    """Whether `pid` exists and is not a zombie."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as fh:
+            stat = fh.read()
+        return stat[stat.rindex(b")") + 2:].split()[0] not in (b"Z", b"X")
+    except (OSError, ValueError, IndexError):
+        return False
 
 
 def _signal_all(pids: list[int], sig: int) -> None:

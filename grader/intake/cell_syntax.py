@@ -46,10 +46,10 @@ def need_ipython(sources: Iterable[str]) -> bool:
             tree = ast.parse(body)
         except (SyntaxError, ValueError, RecursionError, MemoryError):
             return True
-        here = bound | _bound(tree)
+        binds, loaded = _names(tree)
+        here = bound | binds
         if _automagic(body, here):
             return True
-        loaded = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
         if any(name in IPYTHON_NAMES or HISTORY.fullmatch(name) for name in loaded - here):
             return True
         bound = here
@@ -67,12 +67,14 @@ def _automagic(body: str, bound: set[str]) -> bool:
     return not (keyword.iskeyword(name) or keyword.issoftkeyword(name) or name in bound)
 
 
-def _bound(tree: ast.AST) -> set[str]:
-    """Every name the cell binds anywhere (assignments, loops, imports, defs, `as` targets)."""
+def _names(tree: ast.AST) -> tuple[set[str], set[str]]:
+    """Every name the cell binds anywhere (assignments, loops, imports, defs, `as` targets), and
+    every name it reads, in one walk."""
     names: set[str] = set()
+    loaded: set[str] = set()
     for node in ast.walk(tree):
-        if isinstance(node, ast.Name) and isinstance(node.ctx, (ast.Store, ast.Del)):
-            names.add(node.id)
+        if isinstance(node, ast.Name):
+            (loaded if isinstance(node.ctx, ast.Load) else names).add(node.id)
         elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
             names.add(node.name)
         elif isinstance(node, (ast.Import, ast.ImportFrom)):
@@ -83,7 +85,7 @@ def _bound(tree: ast.AST) -> set[str]:
             names.add(node.name)
         elif isinstance(node, (ast.Global, ast.Nonlocal)):
             names |= set(node.names)
-    return names
+    return names, loaded
 
 
 def notebook_needs_ipython(path: str) -> bool:

@@ -246,6 +246,11 @@ def unlike(want: Any, got: Any, path: str = "info", depth: int = 0) -> str:
     matches anything; keys only one side has are left to the check). The judge's checks then
     never meet a string where the reference gave an object, or nesting of unbounded depth.
     """
+    try:  # equal JSON (the common case) is alike, told in C; the walk says where it differs
+        if type(want) is type(got) and want == got:
+            return ""
+    except RecursionError:
+        pass
     found = _unlike(want, got, depth)
     if found is None:
         return ""
@@ -277,18 +282,3 @@ def _unlike(want: Any, got: Any, depth: int) -> tuple[list[str], str] | None:
                 found[0].append(f"[{i}]")
                 return found
     return None
-    if depth > 32:
-        return f"{path} is nested too deeply"
-    if _kind(want) != _kind(got):
-        return f"{path} is {_kind(got)} where {_kind(want)} was expected"
-    if isinstance(want, dict):
-        for key in want.keys() & got.keys():
-            problem = unlike(want[key], got[key], f"{path}.{str(key)[:40]}", depth + 1)
-            if problem:
-                return problem
-    elif isinstance(want, list) and want:
-        for i, item in enumerate(got):
-            problem = unlike(want[min(i, len(want) - 1)], item, f"{path}[{i}]", depth + 1)
-            if problem:
-                return problem
-    return ""

@@ -93,3 +93,45 @@ def test_the_sweep_leaves_running_workers_alone(monkeypatch: pytest.MonkeyPatch)
         reaper.kill_descendants(server.pid)
         server.kill()
         server.wait()
+
+
+# a tree three deep, with a thread that forks (its child is listed under that thread), and a zombie
+DEEP = r"""
+import os, threading, time
+def spawn_from_thread():
+    if os.fork() == 0:
+        time.sleep(60)
+if os.fork() == 0:
+    if os.fork() == 0:
+        if os.fork() == 0:
+            time.sleep(60)
+        time.sleep(60)
+    time.sleep(60)
+threading.Thread(target=spawn_from_thread).start()
+if os.fork() == 0:
+    os._exit(0)  # never waited for: a zombie
+print("ready", flush=True)
+time.sleep(60)
+"""
+
+
+def test_the_walk_down_the_children_files_finds_what_the_whole_proc_scan_finds(monkeypatch: pytest.MonkeyPatch):
+    if not reaper._HAS_CHILDREN_FILES:
+        pytest.skip("no /proc/PID/task/TID/children here")
+    tree = subprocess.Popen([sys.executable, "-c", DEEP], stdout=subprocess.PIPE)
+    try:
+        tree.stdout.readline()
+        _wait(lambda: len(reaper.descendants(tree.pid, table=reaper.parents())) == 4)
+        walked = reaper.descendants(tree.pid)
+        assert sorted(walked) == sorted(reaper.descendants(tree.pid, table=reaper.parents()))  # the zombie in neither
+        one = next(pid for pid in walked if reaper.descendants(pid))  # spared with all below it
+        below = set(reaper.descendants(one))
+        assert below and set(reaper.descendants(tree.pid, spare={one})) == set(walked) - {one} - below
+        monkeypatch.setattr(reaper, "_children", lambda pid: None)  # a kernel without the files: the scan
+        assert sorted(reaper.descendants(tree.pid)) == sorted(walked)
+        monkeypatch.undo()
+        assert reaper.kill_descendants(tree.pid) == 4 and reaper.descendants(tree.pid) == []
+    finally:
+        reaper.kill_descendants(tree.pid)
+        tree.kill()
+        tree.wait()
