@@ -16,6 +16,7 @@ changes.
 from __future__ import annotations
 
 import ctypes
+import os
 import sys
 
 from grader.sandbox.forkserver_init import in_forkserver
@@ -60,5 +61,6 @@ def collapse() -> int:
     return done
 
 
-if in_forkserver() and sys.platform.startswith("linux"):
+# the architectures whose madvise numbers these are (alpha, mips and parisc number some otherwise)
+if in_forkserver() and sys.platform.startswith("linux") and os.uname().machine in ("x86_64", "aarch64"):
     collapse()
