@@ -215,9 +215,10 @@ print(json.dumps({"huge_kb": huge, "exitcode": worker.exitcode, "taken": taken})
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="transparent huge pages are Linux's")
 def test_a_warm_parent_asked_for_huge_pages_has_them_and_its_workers_run(tmp_path):
     import json
+    import re
 
     thp = Path("/sys/kernel/mm/transparent_hugepage/enabled")
-    if not thp.exists() or "[never]" in thp.read_text() or tuple(map(int, os.uname().release.split(".")[:2])) < (6, 1) \
+    if not thp.exists() or "[never]" in thp.read_text() or tuple(map(int, re.match(r"(\d+)\.(\d+)", os.uname().release).groups())) < (6, 1) \
             or os.uname().machine not in ("x86_64", "aarch64"):
         pytest.skip("no transparent huge pages, a kernel without MADV_COLLAPSE, or another architecture")
     proc = subprocess.run([sys.executable, "-c", HUGE_JUDGE], capture_output=True, text=True, timeout=300,
