@@ -296,3 +296,16 @@ def test_dask_log_lines_reach_stderr_without_tracebacks() -> None:
     assert "Traceback" not in done.stderr and "second line" not in done.stderr
     assert any("Error in batched write (OSError)" in line for line in lines)
     assert any("plain error" in line for line in lines)
+
+
+def test_a_dask_worker_asks_its_warm_parent_for_huge_pages_before_it_starts(monkeypatch):
+    """A Dask worker grades many submissions: its warm parent collapses into huge pages
+    (`forkserver_hugepages`), asked before it starts, as a local batch of many does."""
+    from grader.batch import executors_dask
+    from grader.sandbox import run as sandbox, warm_hints
+
+    calls: list[str] = []
+    monkeypatch.setattr(warm_hints, "ask", lambda module: calls.append(f"ask {module}"))
+    monkeypatch.setattr(sandbox, "warm_up", lambda **kw: calls.append("warm_up"))
+    executors_dask.prepare_worker()
+    assert calls == [f"ask {warm_hints.HUGE_PAGES}", "warm_up"]

@@ -96,8 +96,9 @@ def prepare_worker() -> None:
     process = mp.current_process()
     if process.daemon:
         process._config["daemon"] = False  # see GraderSetup
-    from grader.sandbox import run as sandbox
+    from grader.sandbox import run as sandbox, warm_hints
 
+    warm_hints.ask(warm_hints.HUGE_PAGES)  # a Dask worker grades many: `forkserver_hugepages`
     sandbox.warm_up(notebooks=True)
 
 
