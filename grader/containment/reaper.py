@@ -13,7 +13,6 @@ from collections.abc import Collection
 
 PR_SET_CHILD_SUBREAPER = 36
 LINUX = sys.platform.startswith("linux")
-_HAS_CHILDREN_FILES = LINUX and os.path.exists(f"/proc/self/task/{os.getpid()}/children")
 
 
 def become_subreaper() -> bool:
@@ -37,15 +36,24 @@ def parents() -> dict[int, int]:
     for name in names:
         if not name.isdigit():
             continue
-        try:
-            with open(f"/proc/{name}/stat", "rb") as fh:
-                stat = fh.read()
-            fields = stat[stat.rindex(b")") + 2 :].split()
-            if fields[0] not in (b"Z", b"X"):  # zombies are dead already
+        fields = _stat(name)
+        if fields is not None and fields[0] not in (b"Z", b"X"):  # zombies are dead already
+            try:
                 out[int(name)] = int(fields[1])
-        except (OSError, ValueError, IndexError):
-            continue
+            except (ValueError, IndexError):
+                continue
     return out
+
+
+def _stat(pid: int | str) -> list[bytes] | None:
+    """The fields of /proc/PID/stat after the command's name (state first, then the parent);
+    None when it cannot be read."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as fh:
+            stat = fh.read()
+        return stat[stat.rindex(b")") + 2:].split()
+    except (OSError, ValueError):
+        return None
 
 
 def descendants(root: int, table: dict[int, int] | None = None, spare: Collection[int] = ()) -> list[int]:
@@ -54,7 +62,7 @@ def descendants(root: int, table: dict[int, int] | None = None, spare: Collectio
     Read down from `root` through each process's children files where the kernel has them (a
     few reads, where the whole-/proc scan of `table`, `parents()`, reads every process's: 1.5
     ms for 70 processes here, three times per worker of a batch); the same answer either way."""
-    if table is None and _HAS_CHILDREN_FILES:
+    if table is None and LINUX:
         walked = _walk(root, spare)
         if walked is not None:
             return walked
@@ -109,12 +117,8 @@ def _children(pid: int) -> list[int] | None:
 
 def _running(pid: int) -> bool:
     """Whether `pid` exists and is not a zombie."""
-    try:
-        with open(f"/proc/{pid}/stat", "rb") as fh:
-            stat = fh.read()
-        return stat[stat.rindex(b")") + 2:].split()[0] not in (b"Z", b"X")
-    except (OSError, ValueError, IndexError):
-        return False
+    fields = _stat(pid)
+    return bool(fields) and fields[0] not in (b"Z", b"X")
 
 
 def _signal_all(pids: list[int], sig: int) -> None:
