@@ -67,8 +67,24 @@ def time_batch(root: Path, jobs: int, checkout: Path = ROOT) -> measure.Run:
     cmd = [sys.executable, "-m", "grader", "batch", str(root), "--out", str(out), "--jobs", str(jobs), "--seed", "1"]
     env = {**os.environ, "PYTHONPATH": str(checkout)}
     result = measure.check(measure.run(cmd, checkout, env), cmd, ok=(0, 1))
+    graded = _graded(out / "gradebook.csv")
     shutil.rmtree(out)
+    wanted = sum(1 for _ in root.glob("*/*.ipynb"))
+    if graded != wanted:  # exit 1 is also Python's own failure to start: never time a batch that did not run
+        raise SystemExit(f"{' '.join(cmd)} graded {graded} of {wanted} notebooks: "
+                         f"{result.output.decode(errors='replace')[-400:]}")
     return result
+
+
+def _graded(gradebook: Path) -> int:
+    """The rows of the batch's gradebook (0 when it wrote none)."""
+    import csv
+
+    try:
+        with open(gradebook, newline="") as handle:
+            return sum(1 for _ in csv.DictReader(handle))
+    except OSError:
+        return 0
 
 
 NBCLIENT = ("import sys, nbformat\nfrom nbclient import NotebookClient\n"

@@ -43,12 +43,13 @@ def _wait_written(path: Path, timeout: float = 300.0) -> None:
 
 
 def cold(file: Path, out: Path) -> float:
+    out.unlink(missing_ok=True)
     t = time.perf_counter()
     proc = subprocess.run([sys.executable, "-m", "grader", str(file), "--seed", SEED, "--device", "cpu",
                            "--json", str(out)], cwd=file.parent, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     elapsed = time.perf_counter() - t
-    if proc.returncode not in (0, 1):
-        raise SystemExit(f"grade exited {proc.returncode}: {proc.stderr.decode()[-400:]}")
+    if proc.returncode not in (0, 1) or _results(out) is None:  # 1 is also Python's own failure to start
+        raise SystemExit(f"grade exited {proc.returncode} without results: {proc.stderr.decode()[-400:]}")
     return elapsed
 
 

@@ -55,8 +55,9 @@ def worst_entry(got: np.ndarray, reference: np.ndarray) -> tuple[str, float, flo
 
 
 def gradient_failure(got: np.ndarray, reference: np.ndarray, what: str, source: str, rtol: float = RTOL,
-                     atol: float = ATOL, diagnosis: str = "") -> Failure | None:
-    """None when `got` matches `reference` (a gradient from `source`); else the worst entry."""
+                     atol: float = ATOL, diagnosis: str | Callable[[], str] = "") -> Failure | None:
+    """None when `got` matches `reference` (a gradient from `source`); else the worst entry.
+    `diagnosis` may be a function, called only for a failure (it compares the arrays again)."""
     if got.shape != reference.shape:
         return Failure(f"{what} has shape {tuple(got.shape)}, the gradient has shape {tuple(reference.shape)}")
     found: Mismatch | None = compare.mismatch(got.astype(np.float64), reference.astype(np.float64), rtol, atol)
@@ -65,4 +66,4 @@ def gradient_failure(got: np.ndarray, reference: np.ndarray, what: str, source: 
     index, g, r, d = worst_entry(got, reference)
     return Failure(f"{what} disagrees with {source} in {found.mismatched} of {found.total} entries; worst entry "
                    f"{index}: got {compare.fmt_value(g)}, expected {compare.fmt_value(r)} (difference {d:.3g})",
-                   mismatch=found, diagnosis=diagnosis)
+                   mismatch=found, diagnosis=diagnosis() if callable(diagnosis) else diagnosis)

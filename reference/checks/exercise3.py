@@ -8,6 +8,7 @@ well with lr 0.015 or 0.06, 6 epochs, or batch size 5 or 20).
 """
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -148,8 +149,8 @@ def gradient_pair(source: str, reference: tuple[str, str], from_expected: bool) 
             g = got.arrays.get(f"out.{i}")
             if g is None or g.dtype.kind != "f":
                 return Failure(f"{name} does not hold floating-point values")
-            diag = diagnose.value_diagnosis(g, ref, case.context["factors"], "gradient")
-            failure = gradcheck.gradient_failure(g, ref, name, src, *_tolerance(from_expected), diagnosis=diag)
+            failure = gradcheck.gradient_failure(g, ref, name, src, *_tolerance(from_expected), diagnosis=partial(
+                diagnose.value_diagnosis, g, ref, case.context["factors"], "gradient"))
             if failure:
                 return failure
         return None

@@ -9,6 +9,7 @@ with central finite differences of j in float64, computed here.
 """
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -244,7 +245,7 @@ def against_fd(case: Case, expected: Message, got: Message) -> Failure | None:
     if g is None:
         return Failure("the gradient carried no readable values")
     fd = gradcheck.central_diff(objective, case.arrays["x"])
-    diag = diagnose.value_diagnosis(g, fd, case.context["factors"], "gradient", case.context["factor_notes"])
+    diag = partial(diagnose.value_diagnosis, g, fd, case.context["factors"], "gradient", case.context["factor_notes"])
     return gradcheck.gradient_failure(g, fd, "the gradient", "finite differences of j", diagnosis=diag)
 
 
