@@ -154,3 +154,43 @@ def test_closing_all_but_keeps_exactly_those() -> None:
             "print([is_open(fd) for fd in (0, 1, 2, *fds)])\n")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert out.stdout.split() == ["[True,", "True,", "True,", "False,", "True,", "False,", "True]"], out.stderr
+
+
+# a worker's count of numpy's BLAS threads (OpenBLAS's own answer; None where numpy has another BLAS)
+BLAS_JUDGE = """
+import json, sys
+from grader.sandbox import warm
+warm.warm_up(notebooks=False, fork=sys.argv[2] == "fork")
+code = '''
+import ctypes, json, sys, numpy
+found = [line.split()[-1] for line in open("/proc/self/maps") if "openblas" in line]
+get = getattr(ctypes.CDLL(found[0]), "scipy_openblas_get_num_threads64_", None) if found else None
+json.dump({"threads": get() if get else None}, open(%r, "w"))
+''' % sys.argv[1]
+worker = warm.context().Process(target=exec, args=(code,))
+worker.start()
+worker.join(60)
+"""
+
+
+@pytest.mark.parametrize("how", ["fork", "spawn"])
+def test_workers_get_one_blas_thread_whatever_the_judges_environment(tmp_path: Path, how: str) -> None:
+    """Every worker's limits ask for one thread; numpy's BLAS takes its pool's size when the warm
+    parent imports it, before a worker can set its own environment (`forkserver_init`)."""
+    report = tmp_path / "blas.json"
+    env = {**os.environ, "OPENBLAS_NUM_THREADS": "2"}
+    proc = subprocess.run([sys.executable, "-c", BLAS_JUDGE, str(report), how], capture_output=True, text=True,
+                          timeout=180, cwd=tmp_path, env=env)
+    assert proc.returncode == 0, proc.stderr
+    threads = json.loads(report.read_text())["threads"]
+    if threads is None:
+        pytest.skip("numpy here is not built with OpenBLAS")
+    assert threads == 1
+
+
+def test_the_command_line_judge_gives_blas_one_thread_unless_told() -> None:
+    code = "import os; from grader.cli import app; app.run(lambda: print(os.environ['OPENBLAS_NUM_THREADS']) or 0)"
+    env = {k: v for k, v in os.environ.items() if k != "OPENBLAS_NUM_THREADS"}
+    assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env).stdout == "1\n"
+    env["OPENBLAS_NUM_THREADS"] = "3"
+    assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env).stdout == "3\n"

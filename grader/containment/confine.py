@@ -62,7 +62,8 @@ def set_rlimits(limits: Limits, request: isolation.Request, nproc: bool) -> list
 
 
 def scrub_environment(box: str, threads: int) -> None:
-    """Replace the environment with a minimal one; pin thread counts."""
+    """Replace the environment with a minimal one; pin thread counts (for what starts a pool from
+    here on: numpy's BLAS already has the warm parent's one thread, `forkserver_init`)."""
     keep = {k: os.environ[k] for k in ("PATH", "LANG", "LC_ALL", "SYSTEMROOT") if k in os.environ}
     os.environ.clear()
     os.environ.update(keep)

@@ -6,7 +6,9 @@ and when the forkserver exits (its judge died) it kills every descendant it stil
 leaves at once (`os._exit`: no interpreter shutdown, whose garbage collection over torch's
 objects costs about half a second). It turns the garbage collector off for the preloads
 (`forkserver_ready` freezes what they made, turns it back on and lets go of the judge's
-output streams).
+output streams). numpy's BLAS gets one thread, as every worker's limits ask (`Limits.threads`;
+the environment a worker sets for itself comes after numpy has started its thread pool here),
+so that no BLAS thread spins beside the workers after each product.
 """
 from __future__ import annotations
 
@@ -36,6 +38,7 @@ def _leave(reaps: bool) -> None:
 def _install() -> None:
     if not in_forkserver():
         return
+    os.environ["OPENBLAS_NUM_THREADS"] = "1"  # before numpy's import (the next preload)
     gc.disable()
     reaps = "subreaper" not in isolation.disabled_by_test() and reaper.become_subreaper()
     if reaps:
