@@ -95,21 +95,30 @@ def test_the_sweep_leaves_running_workers_alone(monkeypatch: pytest.MonkeyPatch)
         server.wait()
 
 
-# a tree three deep, with a thread that forks (its child is listed under that thread), and a zombie
+# a tree three deep, with a thread that forks and stays (its child is listed under that thread),
+# and a zombie; "ready" once all of it is there (the thread has forked, the zombie has exited)
 DEEP = r"""
 import os, threading, time
+forked = threading.Event()
 def spawn_from_thread():
     if os.fork() == 0:
         time.sleep(60)
+        os._exit(0)
+    forked.set()
+    time.sleep(60)
 if os.fork() == 0:
     if os.fork() == 0:
         if os.fork() == 0:
             time.sleep(60)
         time.sleep(60)
     time.sleep(60)
-threading.Thread(target=spawn_from_thread).start()
-if os.fork() == 0:
+threading.Thread(target=spawn_from_thread, daemon=True).start()
+zombie = os.fork()
+if zombie == 0:
     os._exit(0)  # never waited for: a zombie
+forked.wait()
+while open(f"/proc/{zombie}/stat").read().rsplit(")", 1)[1].split()[0] != "Z":
+    time.sleep(0.001)
 print("ready", flush=True)
 time.sleep(60)
 """
