@@ -5,6 +5,7 @@ expected answer comes from the reference run through the same probe in the judge
 """
 from __future__ import annotations
 
+from functools import partial
 from typing import Any, Callable, Sequence
 
 import numpy as np
@@ -279,10 +280,8 @@ def gradient(key: str, reference_key: str, *, what: str, source: str, from_expec
                                          ".data, .numpy() or torch.tensor(...) on the way")
             return Failure(f"{what} is missing or not a numeric array")
         r, a = compare.tolerance(str(ref.dtype), rtol, atol)
-        def diag() -> str:
-            return diagnose.value_diagnosis(g, ref, case.context.get("factors", {}), noun,
-                                            case.context.get("factor_notes", ())) if g.shape == ref.shape else ""
-
+        diag = partial(diagnose.value_diagnosis, g, ref, case.context.get("factors", {}), noun,
+                       case.context.get("factor_notes", ())) if g.shape == ref.shape else ""
         return gradcheck.gradient_failure(g, ref, what, source, r, a, diag)
 
     return verdict

@@ -20,6 +20,7 @@ import warnings
 
 from grader.containment import isolation
 from grader.containment import reaper
+from grader.protocol.jobs import Limits
 
 
 def in_forkserver() -> bool:
@@ -38,7 +39,7 @@ def _leave(reaps: bool) -> None:
 def _install() -> None:
     if not in_forkserver():
         return
-    os.environ["OPENBLAS_NUM_THREADS"] = "1"  # before numpy's import (the next preload)
+    os.environ["OPENBLAS_NUM_THREADS"] = str(Limits().threads)  # before numpy's import (the next preload)
     gc.disable()
     reaps = "subreaper" not in isolation.disabled_by_test() and reaper.become_subreaper()
     if reaps:
